@@ -1,0 +1,50 @@
+"""Typed results of the answer pipeline, shared by the web API, the page and the Telegram bot."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from indexer.models import Source
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Filters(BaseModel):
+    """Optional restrictions; matching ignores case and accents. `section` is a section type
+    (e.g. `expert_recommendations`) or a group: `expert` (all expert commentary)."""
+
+    region: str | None = None
+    office: str | None = None
+    section: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.region or self.office or self.section)
+
+
+class Statement(BaseModel):
+    """One sentence of an answer and the sources (their `n`) that back it."""
+
+    text: str
+    sources: list[int]
+
+
+class Finding(BaseModel):
+    """What the answer says about one practice (or event part, or document)."""
+
+    practice_id: str
+    title: str
+    label: str  # "Title — offices (region)"
+    statements: list[Statement]
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str  # plain text, every statement ending in [n]
+    abstained: bool
+    mode: Literal["extractive", "generated"] = "extractive"
+    sources: list[Source] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    intro: str = ""
+    outro: str = ""

@@ -1,0 +1,1 @@
+"""Indexer: read the corpus, parse practice records, chunk, embed and store them."""

@@ -1,0 +1,156 @@
+"""The typed records shared by the indexer, the retriever, the API and the bot.
+
+A field is named once here; the API's JSON is these models serialised.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SectionType = Literal[
+    "problem",
+    "objectives",
+    "strategies",
+    "results",
+    "lessons",
+    "contacts",
+    "gallery",
+    "expert_key_aspects",
+    "expert_opportunities",
+    "expert_recommendations",
+    "event",
+    "other",
+]
+
+SECTION_LABELS: dict[str, str] = {
+    "problem": "Problema",
+    "objectives": "Objetivos",
+    "strategies": "Estrategias",
+    "results": "Resultados",
+    "lessons": "Lecciones aprendidas",
+    "contacts": "Contactos",
+    "gallery": "Galería",
+    "expert_key_aspects": "Aspecto clave (experto)",
+    "expert_opportunities": "Oportunidades de mejora (experto)",
+    "expert_recommendations": "Recomendaciones del experto",
+    "event": "Intercambio",
+    "other": "Texto",
+}
+
+EXPERT_SECTIONS: frozenset[str] = frozenset(
+    {"expert_key_aspects", "expert_opportunities", "expert_recommendations"}
+)
+
+RecordKind = Literal["practice", "event", "document"]
+
+
+class Section(BaseModel):
+    """One section of a record, with where it lies in its source file (1-based, inclusive)."""
+
+    type: SectionType
+    heading: str
+    text: str
+    document: str
+    lines: tuple[int, int]
+    expert: str | None = None
+
+
+class ExpertCommentary(BaseModel):
+    """What an invited expert said about a practice at an exchange."""
+
+    expert: str
+    role: str = ""
+    document: str
+    event: str | None = None
+    key_aspects: list[Section] = Field(default_factory=list)
+    opportunities: list[Section] = Field(default_factory=list)
+    recommendations: list[Section] = Field(default_factory=list)
+
+    @property
+    def sections(self) -> list[Section]:
+        return [*self.key_aspects, *self.opportunities, *self.recommendations]
+
+
+class Record(BaseModel):
+    """A practice, a part of an exchange (event), or any other document."""
+
+    id: str
+    kind: RecordKind
+    title: str
+    region: str | None = None
+    offices: list[str] = Field(default_factory=list)
+    documents: list[str] = Field(default_factory=list)
+    event: str | None = None
+    sections: list[Section] = Field(default_factory=list)
+    experts: list[ExpertCommentary] = Field(default_factory=list)
+
+    @property
+    def has_expert_commentary(self) -> bool:
+        return bool(self.experts)
+
+    def all_sections(self) -> list[Section]:
+        """Own sections followed by the expert commentary's sections."""
+        return [*self.sections, *(s for e in self.experts for s in e.sections)]
+
+    def label(self) -> str:
+        """'Title — offices (region)', how a practice is named to users."""
+        where = ", ".join(self.offices)
+        if self.region and self.region.lower() not in where.lower():
+            where = f"{where} ({self.region})" if where else self.region
+        return f"{self.title} — {where}" if where else self.title
+
+
+class Passage(BaseModel):
+    """A chunk of a section: what is embedded, searched and cited."""
+
+    id: str
+    record_id: str
+    practice: str
+    kind: RecordKind
+    region: str = ""
+    offices: list[str] = Field(default_factory=list)
+    section: SectionType
+    heading: str = ""
+    document: str
+    lines: tuple[int, int]
+    text: str
+    expert: str | None = None
+
+    def embedding_text(self) -> str:
+        """The text that is embedded: prefixed with its record and section so it keeps its context."""
+        where = ", ".join(self.offices) or self.region
+        label = SECTION_LABELS.get(self.section, self.section)
+        head = f"{self.practice} ({where})" if where else self.practice
+        return f"{head}. {label}: {self.text}"
+
+
+class Source(BaseModel):
+    """A passage as returned to users: numbered as cited in the answer."""
+
+    n: int
+    practice: str
+    practice_id: str
+    region: str
+    offices: list[str]
+    section: str
+    document: str
+    lines: tuple[int, int]
+    text: str
+    score: float
+
+    @classmethod
+    def from_passage(cls, n: int, passage: Passage, score: float) -> "Source":
+        return cls(
+            n=n,
+            practice=passage.practice,
+            practice_id=passage.record_id,
+            region=passage.region,
+            offices=passage.offices,
+            section=passage.section,
+            document=passage.document,
+            lines=passage.lines,
+            text=passage.text,
+            score=round(float(score), 4),
+        )
