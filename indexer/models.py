@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 SectionType = Literal[
     "problem",
@@ -55,6 +55,8 @@ class Section(BaseModel):
     document: str
     lines: tuple[int, int]
     expert: str | None = None
+    # Source line of each line of `text` (blank separators included), kept while indexing; not serialised.
+    _line_numbers: list[int] = PrivateAttr(default_factory=list)
 
 
 class ExpertCommentary(BaseModel):

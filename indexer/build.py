@@ -1,0 +1,264 @@
+"""Build the index: read → parse → chunk → embed (only what changed) → store, then switch atomically.
+
+A build always writes a new build folder (and, in server mode, a new collection) and switches
+`current.json` only when everything is written, so a build that fails half way leaves the previous
+index serving, untouched. Incremental builds reuse the vectors of passages whose content did not change.
+Only one build runs at a time (a file lock); a second one is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+from tqdm import tqdm
+
+from indexer.chunk import chunk_records
+from indexer.models import Passage
+from indexer.parse import parse_corpus
+from indexer.read import SourceDocument, UnreadableDocument, discover, read_document
+from indexer.settings import Settings
+from indexer.store import (
+    BuildFiles,
+    builds_dir,
+    chroma_client,
+    collection_name,
+    current_build_id,
+    remove_build,
+    switch_current,
+    write_collection,
+)
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+KEEP_BUILDS = 2  # the serving build and the one before it (a server may still have it open)
+
+
+class BuildInProgress(Exception):
+    """Another build holds the lock."""
+
+
+class NothingToIndex(Exception):
+    """The corpus folder has no readable document."""
+
+
+@dataclass
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class BuildSummary:
+    build: str
+    documents: int
+    practices: int
+    expert_commentaries: int
+    event_parts: int
+    other_documents: int
+    chunks: int
+    embedded: int
+    seconds: float
+    unchanged: bool = False
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _code_version() -> str:
+    """Parsing and chunking code changes invalidate an index even when the corpus did not change."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("parse.py", "chunk.py", "models.py", "peru.py", "read.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def read_corpus(corpus_dir: Path) -> tuple[list[SourceDocument], list[SkippedFile]]:
+    """Readable documents, and the files skipped with the reason (never raises for one bad file)."""
+    documents: list[SourceDocument] = []
+    skipped: list[SkippedFile] = []
+    for path in discover(corpus_dir):
+        try:
+            documents.append(read_document(path, corpus_dir))
+        except UnreadableDocument as exc:
+            rel = path.relative_to(corpus_dir).as_posix()
+            log.warning("omitido %s: %s", rel, exc)
+            skipped.append(SkippedFile(rel, str(exc)))
+    return documents, skipped
+
+
+def _previous_vectors(files: BuildFiles | None, model: str) -> dict[str, np.ndarray]:
+    if files is None:
+        return {}
+    try:
+        if files.manifest().get("embedding_model") != model:
+            return {}
+        passages = files.passages()
+        vectors = files.embeddings()
+    except (OSError, ValueError):
+        return {}
+    return {p.id: vectors[i] for i, p in enumerate(passages) if i < len(vectors)}
+
+
+def _summary(build_id: str, manifest: dict[str, object], seconds: float, embedded: int, unchanged: bool, skipped: list[SkippedFile]) -> BuildSummary:
+    counts = manifest["counts"]
+    assert isinstance(counts, dict)
+    return BuildSummary(
+        build=build_id,
+        documents=counts["documents"],
+        practices=counts["practices"],
+        expert_commentaries=counts["expert_commentaries"],
+        event_parts=counts["event_parts"],
+        other_documents=counts["other_documents"],
+        chunks=counts["chunks"],
+        embedded=embedded,
+        seconds=round(seconds, 2),
+        unchanged=unchanged,
+        skipped=skipped,
+    )
+
+
+def build_index(
+    settings: Settings,
+    rebuild: bool = False,
+    progress: bool = False,
+    embed_texts: Callable[[list[str]], np.ndarray] | None = None,
+) -> BuildSummary:
+    """Index `settings.corpus_dir` into `settings.data_dir` and switch to it.
+
+    `embed_texts` replaces the configured embedder (tests use it to make a build fail half way).
+    Raises BuildInProgress, NothingToIndex, StoreUnavailable; on any failure the serving index is untouched.
+    """
+    started = time.perf_counter()
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(data_dir / ".build.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise BuildInProgress(
+            f"Ya hay una indexación en curso sobre {data_dir}; espere a que termine (solo un proceso puede escribir el índice)."
+        ) from exc
+    try:
+        return _build_locked(settings, rebuild, progress, embed_texts, started)
+    finally:
+        lock.release()
+
+
+def _build_locked(
+    settings: Settings,
+    rebuild: bool,
+    progress: bool,
+    embed_texts: Callable[[list[str]], np.ndarray] | None,
+    started: float,
+) -> BuildSummary:
+    data_dir = settings.data_dir
+    documents, skipped = read_corpus(settings.corpus_dir)
+    if not documents:
+        raise NothingToIndex(f"No hay documentos legibles en {settings.corpus_dir}.")
+    hashes = {d.path: d.sha256 for d in documents}
+    model_name = settings.embedding_model
+    previous_id = current_build_id(data_dir)
+    previous = BuildFiles(builds_dir(data_dir) / previous_id) if previous_id else None
+    if previous is not None and not previous.manifest_path.exists():
+        previous = None
+
+    if previous is not None and not rebuild:
+        manifest = previous.manifest()
+        if (
+            manifest.get("documents") == hashes
+            and manifest.get("embedding_model") == model_name
+            and manifest.get("code_version") == _code_version()
+            and manifest.get("chroma") == _chroma_label(settings)
+        ):
+            return _summary(previous_id or "", manifest, time.perf_counter() - started, 0, True, skipped)
+
+    records = parse_corpus(documents)
+    passages = chunk_records(records)
+    reuse = {} if rebuild else _previous_vectors(previous, model_name)
+    todo = [i for i, p in enumerate(passages) if p.id not in reuse]
+
+    encode = embed_texts or _configured_encoder(settings)
+    vectors = _embed_all(passages, todo, reuse, encode, progress)
+
+    build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    target = builds_dir(data_dir) / build_id
+    manifest = {
+        "build": build_id,
+        "created": datetime.now(timezone.utc).isoformat(),
+        "corpus": str(settings.corpus_dir),
+        "documents": hashes,
+        "skipped": [asdict(s) for s in skipped],
+        "embedding_model": model_name,
+        "dimension": int(vectors.shape[1]) if len(vectors) else 0,
+        "code_version": _code_version(),
+        "chroma": _chroma_label(settings),
+        "collection": collection_name(settings, build_id),
+        "counts": {
+            "documents": len(documents),
+            "practices": sum(r.kind == "practice" for r in records),
+            "expert_commentaries": sum(len(r.experts) for r in records),
+            "event_parts": sum(r.kind == "event" for r in records),
+            "other_documents": sum(r.kind == "document" for r in records),
+            "chunks": len(passages),
+        },
+    }
+    try:
+        client = chroma_client(settings, target)
+        write_collection(client, collection_name(settings, build_id), passages, vectors)
+        BuildFiles(target).write(manifest, records, passages, vectors)
+        switch_current(data_dir, build_id)
+    except BaseException:
+        remove_build(settings, data_dir, build_id)
+        raise
+    _prune(settings, keep={build_id, previous_id or ""})
+    return _summary(build_id, manifest, time.perf_counter() - started, len(todo), False, skipped)
+
+
+def _chroma_label(settings: Settings) -> str:
+    return f"server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_server else "embedded"
+
+
+def _configured_encoder(settings: Settings) -> Callable[[list[str]], np.ndarray]:
+    from indexer.embed import embed, load_embedder  # torch is slow to import: only when something changed
+
+    model = load_embedder(settings.embedding_model, settings.embedding_device)
+    return lambda texts: embed(model, texts)
+
+
+def _embed_all(
+    passages: list[Passage],
+    todo: list[int],
+    reuse: dict[str, np.ndarray],
+    encode: Callable[[list[str]], np.ndarray],
+    progress: bool,
+) -> np.ndarray:
+    fresh: dict[int, np.ndarray] = {}
+    with tqdm(total=len(todo), desc="Embeddings", unit="fragmento", disable=not progress) as bar:
+        for start in range(0, len(todo), EMBED_BATCH):
+            batch = todo[start : start + EMBED_BATCH]
+            out = np.asarray(encode([passages[i].embedding_text() for i in batch]), dtype=np.float32)
+            for i, row in zip(batch, out):
+                fresh[i] = row
+            bar.update(len(batch))
+    if not passages:
+        return np.zeros((0, 0), dtype=np.float32)
+    rows = [fresh[i] if i in fresh else reuse[p.id] for i, p in enumerate(passages)]
+    return np.vstack(rows).astype(np.float32)
+
+
+def _prune(settings: Settings, keep: set[str]) -> None:
+    folder = builds_dir(settings.data_dir)
+    for old in sorted(p.name for p in folder.iterdir() if p.is_dir()):
+        if old not in keep:
+            remove_build(settings, settings.data_dir, old)
