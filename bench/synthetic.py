@@ -237,7 +237,7 @@ def _read_sheet(text: str, topic: str, pools: Pools) -> None:
     blocks = [b for b in _paragraphs(buckets["head"]) if b]
     for block in blocks:
         k = _key(block)
-        if (k.upper() == "BUENA PRÁCTICA DE GESTIÓN EDUCATIVA" or k.upper().startswith("REGIÓN")
+        if (block.startswith("#") or k.upper() == "BUENA PRÁCTICA DE GESTIÓN EDUCATIVA" or k.upper().startswith("REGIÓN")
                 or re.match(r"^(DRE|GRE|UGEL|DRELM)\b", k) or len(k) < 120):
             continue
         pools.problems.append((topic, block))
@@ -443,6 +443,7 @@ class Transformer:
 
     def __call__(self, text: str) -> str:
         if text not in self.done:
+            self.numbers = {}  # a number repeated within one paragraph or bullet keeps one value
             out = []
             for piece in _segments(text):
                 if isinstance(piece, str):
@@ -503,13 +504,20 @@ def _slug(text: str, max_chars: int = 48) -> str:
     return slug[:max_chars].rstrip("-") or "practica"
 
 
-def _sample(rng: random.Random, pool: list[tuple[str, str]], k: int, primary: str, share: float = 0.6) -> list[str]:
-    """k distinct texts: about `share` of them from the primary topic, the rest from the others."""
+def _sample(
+    rng: random.Random, pool: list[tuple[str, str]], k: int, primary: str, share: float = 0.6, keep_order: bool = False
+) -> list[str]:
+    """k distinct texts: about `share` of them from the primary topic, the rest from the others.
+
+    keep_order: the primary topic's texts first, in their original order (a narrative), then the others.
+    """
     own = [t for topic, t in pool if topic == primary]
     other = [t for topic, t in pool if topic != primary]
     k_own = min(len(own), math.ceil(k * share))
-    picked = rng.sample(own, k_own) + rng.sample(other, min(len(other), k - k_own))
-    rng.shuffle(picked)
+    mine = own[:k_own] if keep_order else rng.sample(own, k_own)
+    picked = mine + rng.sample(other, min(len(other), k - k_own))
+    if not keep_order:
+        rng.shuffle(picked)
     return picked
 
 
@@ -595,7 +603,7 @@ class Generator:
         has_expert = rng.random() < self.expert_share
         target = rng.randint(MIN_BYTES + 500, MAX_BYTES - 800)
 
-        problems = _sample(rng, p.problems, rng.randint(1, 3), topic, share=0.7)
+        problems = _sample(rng, p.problems, rng.randint(1, 3), topic, share=0.7, keep_order=True)
         consist = _sample(rng, p.consist, rng.randint(1, 2), topic, share=0.5)
         strategies = _sample(rng, p.strategies, len(p.strategies), topic)  # an ordered supply, taken as needed
         results = _sample(rng, p.results, len(p.results), topic)
