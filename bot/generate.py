@@ -311,7 +311,7 @@ class SentenceCheck:
     text: str  # as shown: markdown removed, citations normalised to [n]
     citations: list[int]
     ok: bool
-    reason: str = ""  # why it was dropped: no_citation, unknown_citation, figure, name
+    reason: str = ""  # why dropped: no_citation, unknown_citation, too_short, instructions, figure …, name …
     counts: bool = True  # counts towards the kept ratio (headings and connectives do not)
 
 
@@ -319,12 +319,32 @@ _MARKDOWN = re.compile(r"\*\*|__|`|^#{1,6}\s*", re.MULTILINE)
 _TRAILING = re.compile(r"^(?P<body>.*?)(?P<punct>[.!?…]+[\"»”’)]*)?(?P<cites>(?:\s*\[\d+\])+)\s*$", re.S)
 
 
-class AnswerChecker:
-    """Checks the sentences of a generated reply against the numbered passages it was given."""
+# Sentences that talk about instructions are never part of an answer: they echo an injected order
+# ("ignora las instrucciones…") or reveal the prompt.
+_INSTRUCTION_TALK = re.compile(
+    r"\b(?:ignor|olvid|disregard|forget)\w*\W+(?:\w+\W+){0,4}?(?:instruc|indicac|regla|orden|rules)"
+    r"|\b(?:system\s+)?prompt\b|\binstrucciones\s+(?:del\s+sistema|anteriores|previas|que\s+recib)"
+    r"|\bmis\s+(?:instrucciones|reglas|indicaciones)\b|\bmy\s+(?:instructions|rules)\b",
+)
+MIN_WORDS = 3  # a kept sentence says something: at least this many words besides its citations
+_SHINGLE = 6  # a run of this many words from the prompts (and not from the passages) is a leak
 
-    def __init__(self, sources: Iterable[Source]):
+
+def _shingles(text: str, size: int = _SHINGLE) -> set[tuple[str, ...]]:
+    words = [_stem(w) for w in _WORD.findall(fold(text))]
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+class AnswerChecker:
+    """Checks the sentences of a generated reply against the numbered passages it was given.
+
+    `instructions` (the prompts' text) lets it drop sentences that repeat them."""
+
+    def __init__(self, sources: Iterable[Source], instructions: Iterable[str] = ()):
         self.sources = {s.n: s for s in sources}
         self._hay = {n: _haystack(s) for n, s in self.sources.items()}
+        quoted = set().union(*(_shingles(s.text) for s in self.sources.values()))
+        self._leaks = set().union(*(_shingles(t) for t in instructions)) - quoted
 
     def check(self, sentence: str) -> SentenceCheck:
         raw = _MARKDOWN.sub("", sentence).strip()
@@ -356,6 +376,12 @@ class AnswerChecker:
             return result
         if any(n not in self.sources for n in unique):
             result.reason = "unknown_citation"
+            return result
+        if len(words) < MIN_WORDS:
+            result.reason = "too_short"
+            return result
+        if _INSTRUCTION_TALK.search(fold(bare)) or (self._leaks and _shingles(bare) & self._leaks):
+            result.reason = "instructions"
             return result
         numbers = set().union(*(self._hay[n].numbers for n in unique))
         missing_numbers = [x for x in numbers_in(bare) if x not in numbers]
@@ -486,9 +512,11 @@ class _Assembler:
         return kept >= 1 and kept >= MIN_KEPT_RATIO * max(self.counted, 1)
 
 
-def check_reply(reply: str, sources: Sequence[Source]) -> tuple[str, list[SentenceCheck], bool]:
+def check_reply(
+    reply: str, sources: Sequence[Source], instructions: Iterable[str] = ()
+) -> tuple[str, list[SentenceCheck], bool]:
     """Check a whole reply at once: (text that survives, every sentence's verdict, acceptable)."""
-    assembler = _Assembler(AnswerChecker(sources))
+    assembler = _Assembler(AnswerChecker(sources, instructions))
     assembler.feed(_visible(reply), final=True)
     return assembler.output, assembler.checks, assembler.acceptable()
 
@@ -641,7 +669,8 @@ class AnswerGenerator:
             yield GenerationEvent(type="final", answer=extractive, reason=reason, total_ms=ms())
             return
 
-        assembler = _Assembler(AnswerChecker(extractive.sources))
+        instructions = (self.prompts.system, self.prompts.answer_template)
+        assembler = _Assembler(AnswerChecker(extractive.sources, instructions))
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         producer = asyncio.create_task(self._produce(self.messages(question, extractive.sources), queue))
         deadline = time.monotonic() + self.timeout_s
