@@ -24,7 +24,10 @@ from bot.schemas import Answer
 from indexer.models import Source
 from indexer.settings import Settings
 
-from tests.fake_llm_server import FakeLLM, Reply
+try:
+    from tests.fake_llm_server import FakeLLM, Reply
+except ImportError:  # tests/ is not a package and only it is on sys.path
+    from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "corpus" / "reporte-sistematizacion-i-intercambio-bpge-macrorregion-centro.txt"
@@ -477,3 +480,47 @@ def test_streamed_text_does_not_depend_on_chunking(reply: str, sources: list[Sou
         deltas += assembler.feed(_visible(reply), final=True)
         assert "".join(deltas) == whole, size
     assert "Pérez" not in whole and "999" not in whole and "**" not in whole
+
+
+# ---------------------------------------------------------------------------------------------
+# bench/llm_latency.py
+
+
+def _load_bench():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("bench_llm_latency", ROOT / "bench" / "llm_latency.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_needs_a_model(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("LLM_BASE_URL", raising=False)
+    assert _load_bench().main([]) == 2
+    assert "LLM_BASE_URL" in capsys.readouterr().err
+
+
+def test_bench_prints_latency_per_question(
+    fake: FakeLLM, sources: list[Source], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+    import types
+
+    class StubAssistant:  # stands in for bot.service.Assistant: retrieval is not what is measured here
+        @classmethod
+        def load(cls, settings: Settings) -> "StubAssistant":
+            return cls()
+
+        def ask(self, question: str, filters: object = None, k: int | None = None) -> Answer:
+            return extractive(question, sources, abstained="fútbol" in question)
+
+    monkeypatch.setitem(sys.modules, "bot.service", types.SimpleNamespace(Assistant=StubAssistant))
+    fake.reply = Reply(GOOD)
+    assert _load_bench().main(["--base-url", fake.base_url, "--model", "fake-model", "--ids", "q47,q49,q70"]) == 0
+    out = capsys.readouterr().out
+    assert "ttft ms" in out and "generated answers: 2/3" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("q")}
+    assert set(lines) == {"q47", "q49", "q70"} and "generated" in lines["q47"] and "abstained" in lines["q70"]
