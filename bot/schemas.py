@@ -18,9 +18,10 @@ class Filters(BaseModel):
     region: str | None = None
     office: str | None = None
     section: str | None = None
+    practice_id: str | None = None  # one record only: follow-up questions about the practice just discussed
 
     def is_empty(self) -> bool:
-        return not (self.region or self.office or self.section)
+        return not (self.region or self.office or self.section or self.practice_id)
 
 
 class Statement(BaseModel):

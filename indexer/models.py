@@ -98,7 +98,8 @@ class Record(BaseModel):
 
     def label(self) -> str:
         """'Title — offices (region)', how a practice is named to users."""
-        where = ", ".join(self.offices)
+        offices = self.offices if len(self.offices) <= 3 else [*self.offices[:2], f"otras {len(self.offices) - 2} oficinas"]
+        where = ", ".join(offices)
         if self.region and self.region.lower() not in where.lower():
             where = f"{where} ({self.region})" if where else self.region
         return f"{self.title} — {where}" if where else self.title

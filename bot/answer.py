@@ -1,0 +1,229 @@
+"""Extractive answers: the sentences of the retrieved passages that answer the question, each with its [n].
+
+No sentence is written without a source: every statement is a sentence (or list item) copied from a
+passage that is returned among the sources, followed by that source's number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.lexical import analyze
+from bot.retrieve import Hit, RecordHits, Retrieval
+from bot.schemas import Answer, Finding, Statement
+from bot.texts import text
+from indexer.models import EXPERT_SECTIONS, Source
+from indexer.text import fold
+
+# Abstention, calibrated on eval/dev.jsonl and eval/calibration.jsonl (see eval/README.md):
+# relevance = best cosine + COVERAGE_WEIGHT * IDF-weighted share of the question's terms in the best record.
+COVERAGE_WEIGHT = 0.5
+MIN_RELEVANCE = 0.47
+MIN_ENGLISH_COSINE = 0.25
+LIST_RATIO = 0.7  # other records join a "which practices…" answer when within this share of the best score
+MAX_FINDINGS = 3
+MAX_SENTENCE_CHARS = 420
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÁÉÍÓÚÑ¿¡\"“(0-9+])")
+_NAME_OR_EMAIL = re.compile(r"@|\b[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
+
+
+def relevance(retrieval: Retrieval) -> float:
+    return retrieval.top_cosine + COVERAGE_WEIGHT * retrieval.coverage
+
+
+def abstention_reason(retrieval: Retrieval) -> str | None:
+    """Why the corpus cannot answer, or None when it can."""
+    query = retrieval.query
+    if not retrieval.records:
+        return "nothing"
+    named_known = query.office_records or any(r not in retrieval.missing_regions for r in query.regions)
+    if named_known:
+        return None
+    if query.regions and len(retrieval.missing_regions) == len(query.regions):
+        return "region"
+    if query.english:
+        return None if retrieval.top_cosine >= MIN_ENGLISH_COSINE else "nothing"
+    return None if relevance(retrieval) >= MIN_RELEVANCE else "nothing"
+
+
+def split_sentences(passage_text: str) -> list[str]:
+    """Sentences of a passage (list items split too), without list markers or lead-ins ending in ':'."""
+    out: list[str] = []
+    for line in passage_text.split("\n"):
+        item = re.sub(r"^[-•]\s*", "", line.strip())
+        out.extend(s.strip() for s in _SENTENCE_END.split(item) if s.strip() and not s.strip().endswith(":"))
+    return out
+
+
+def contact_entries(passage_text: str) -> list[str]:
+    """'Name, role (correo: x@y)' for each contact of a contacts passage."""
+    entries: list[str] = []
+    current: list[str] = []
+    for line in (l.strip() for l in passage_text.split("\n")):
+        if not line:
+            continue
+        if "@" in line:
+            email = re.sub(r"(?i)^correo\s*:?\s*", "", line)
+            entries.append(f"{', '.join(current)} (correo: {email})" if current else email)
+            current = []
+        else:
+            current.append(line)
+    if current:
+        entries.append(", ".join(current))
+    return entries
+
+
+def _shorten(sentence: str) -> str:
+    sentence = sentence.strip().rstrip(":")
+    if len(sentence) <= MAX_SENTENCE_CHARS:
+        return sentence
+    cut = sentence[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;: ") + "…"
+
+
+@dataclass
+class _Candidate:
+    sentence: str
+    hit: Hit
+    score: float
+
+
+class AnswerComposer:
+    """Turns a retrieval into an Answer; `encode` embeds sentences to compare them with the question."""
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], covered: Callable[[], str]) -> None:
+        self._encode = encode
+        self._covered = covered
+
+    def abstain(self, question: str, retrieval: Retrieval | None, reason: str) -> Answer:
+        if reason == "region" and retrieval is not None:
+            message = text("abstain_region", regions=", ".join(retrieval.missing_regions), covered=self._covered())
+        else:
+            message = text("abstain", covered=self._covered())
+        return Answer(question=question, answer=message, abstained=True)
+
+    def compose(self, question: str, retrieval: Retrieval, k: int = 5) -> Answer:
+        reason = abstention_reason(retrieval)
+        if reason:
+            return self.abstain(question, retrieval, reason)
+        chosen = self._chosen_records(retrieval)
+        sources, hits = self._sources(retrieval, chosen, k)
+        number = {id(h): s.n for h, s in zip(hits, sources)}
+        findings: list[Finding] = []
+        for i, record_hits in enumerate(chosen):
+            own = [h for h in hits if h.passage.record_id == record_hits.record.id]
+            limit = 2 if (i == 0 and len(chosen) == 1) or retrieval.query.wants_person else 1
+            statements = self._statements(retrieval, own, number, limit)
+            if statements:
+                findings.append(
+                    Finding(
+                        practice_id=record_hits.record.id,
+                        title=record_hits.record.title,
+                        label=record_hits.record.label(),
+                        statements=statements,
+                    )
+                )
+        if not findings:
+            return self.abstain(question, retrieval, "nothing")
+        intro = text("intro_many") if len(findings) > 1 else ""
+        answer = Answer(question=question, answer="", abstained=False, sources=sources, findings=findings, intro=intro)
+        answer.answer = render_plain(answer)
+        return answer
+
+    # ------------------------------------------------------------ choosing
+
+    @staticmethod
+    def _chosen_records(retrieval: Retrieval) -> list[RecordHits]:
+        query = retrieval.query
+        records = retrieval.records
+        single = bool(query.office_records) or query.wants_figure or (query.wants_person and not query.section_cues - {"contacts", "expert"})
+        if single or len(records) == 1:
+            return records[:1]
+        best = records[0].score
+        return [r for r in records[:MAX_FINDINGS] if r.score >= LIST_RATIO * best]
+
+    @staticmethod
+    def _sources(retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
+        picked: list[Hit] = []
+        for i, r in enumerate(chosen):
+            picked += r.hits[: 3 if i == 0 else 2]
+        for h in retrieval.hits(k + len(picked)):
+            if len(picked) >= max(k, len(chosen)):
+                break
+            if h not in picked:
+                picked.append(h)
+        picked = sorted(picked[: max(k, len(chosen))], key=lambda h: -h.score)
+        sources = [Source.from_passage(n, h.passage, h.score) for n, h in enumerate(picked, start=1)]
+        return sources, picked
+
+    def _statements(self, retrieval: Retrieval, hits: list[Hit], number: dict[int, int], limit: int) -> list[Statement]:
+        query = retrieval.query
+        tokens = set(analyze(query.text))
+        candidates: list[_Candidate] = []
+        wants_contacts = "contacts" in query.section_cues
+        for rank, hit in enumerate(hits):
+            passage = hit.passage
+            if passage.section == "contacts" and wants_contacts:
+                sentences = contact_entries(passage.text)
+            else:
+                sentences = split_sentences(passage.text)
+            meta = {fold(passage.expert or ""), fold(passage.heading)}
+            for sentence in sentences:
+                if len(sentence) < 20 and not (query.wants_figure and any(c.isdigit() for c in sentence)):
+                    continue
+                if fold(sentence) in meta or (passage.expert and fold(sentence).startswith(fold(passage.expert))):
+                    continue  # the expert's name line or a heading is not a statement
+                if passage.expert and not sentence.endswith((".", "…")) and len(sentence) < 160 and not re.search(r"\d", sentence):
+                    continue  # the expert's role line
+                overlap = len(tokens & set(analyze(sentence))) / (len(tokens) or 1)
+                score = overlap + 0.15 * hit.score - 0.05 * rank
+                if passage.section in EXPERT_SECTIONS and "expert" not in query.section_cues and not query.wants_person:
+                    score -= 0.15  # describe the practice itself unless the experts are asked about
+                if passage.section == "contacts" and wants_contacts:
+                    score += 0.5
+                if query.wants_figure and re.search(r"\d", sentence):
+                    score += 0.3
+                if query.wants_person and (hit.passage.section in {"contacts"} | EXPERT_SECTIONS) and _NAME_OR_EMAIL.search(sentence):
+                    score += 0.3
+                candidates.append(_Candidate(sentence, hit, score))
+        if not candidates:
+            return []
+        vectors = self._encode([c.sentence for c in candidates] + [query.text])
+        similarity = vectors[:-1] @ vectors[-1]
+        for c, sim in zip(candidates, similarity):
+            c.score += 0.8 * float(sim)
+        candidates.sort(key=lambda c: -c.score)
+        statements: list[Statement] = []
+        seen: set[str] = set()
+        for c in candidates:
+            if len(statements) >= limit:
+                break
+            if c.sentence in seen:
+                continue
+            seen.add(c.sentence)
+            sentence = _shorten(c.sentence)
+            if c.hit.passage.section in EXPERT_SECTIONS and c.hit.passage.expert:
+                sentence = text("expert_says", expert=c.hit.passage.expert, sentence=sentence)
+            elif c.hit.passage.section == "contacts" and "contacts" in query.section_cues:
+                sentence = text("contact_is", contact=sentence)
+            statements.append(Statement(text=sentence, sources=[number[id(c.hit)]]))
+        return statements
+
+
+def render_plain(answer: Answer) -> str:
+    """The answer as plain text, every statement followed by its [n]."""
+    if answer.abstained:
+        return answer.answer
+    parts: list[str] = [answer.intro] if answer.intro else []
+    many = len(answer.findings) > 1
+    for i, finding in enumerate(answer.findings, start=1):
+        body = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.sources)}" for s in finding.statements)
+        parts.append(f"{i}. {finding.label}: {body}" if many else f"{finding.label}:\n{body}")
+    if answer.outro:
+        parts.append(answer.outro)
+    return "\n\n".join(parts)

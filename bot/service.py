@@ -1,0 +1,176 @@
+"""The assistant: one object that the web app and the Telegram bot share.
+
+It loads the serving build (records, passages, Chroma collection, embedder), answers questions, and
+reloads by itself when a new build is switched in by `python -m indexer build`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.answer import AnswerComposer
+from bot.query import read_query
+from bot.retrieve import Retriever
+from bot.schemas import Answer, Filters
+from bot.texts import text
+from indexer.models import Record, Source
+from indexer.settings import Settings
+from indexer.store import IndexMissing, StoreUnavailable, chroma_client, current_build_id, current_files
+from indexer.text import fold
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Assistant", "IndexMissing", "StoreUnavailable"]
+
+
+@dataclass
+class _Loaded:
+    build: str
+    manifest: dict[str, Any]
+    records: list[Record]
+    retriever: Retriever
+    composer: AnswerComposer
+
+
+class Assistant:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+        self._embedder: Any = None
+
+    @classmethod
+    def load(cls, settings: Settings) -> "Assistant":
+        """An assistant over the serving build; raises IndexMissing when there is none."""
+        assistant = cls(settings)
+        assistant._ensure_current()
+        return assistant
+
+    # ------------------------------------------------------------ loading
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        from indexer.embed import embed, load_embedder
+
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embedding_model, self.settings.embedding_device)
+        return embed(self._embedder, texts)
+
+    def _ensure_current(self) -> _Loaded:
+        build = current_build_id(self.settings.data_dir)
+        loaded = self._loaded
+        if loaded is not None and loaded.build == build:
+            return loaded
+        with self._lock:
+            if self._loaded is not None and self._loaded.build == build:
+                return self._loaded
+            files = current_files(self.settings.data_dir)
+            manifest = files.manifest()
+            if manifest.get("embedding_model") != self.settings.embedding_model:
+                log.warning(
+                    "the index was built with %s but %s is configured; using the index's model",
+                    manifest.get("embedding_model"),
+                    self.settings.embedding_model,
+                )
+                self.settings = self.settings.model_copy(update={"embedding_model": manifest["embedding_model"]})
+                self._embedder = None
+            try:
+                collection = chroma_client(self.settings, files.path).get_collection(manifest["collection"])
+            except StoreUnavailable:
+                raise
+            except Exception as exc:
+                if self.settings.chroma_server:
+                    raise StoreUnavailable(str(exc)) from exc
+                raise IndexMissing(f"la colección del índice no se pudo abrir ({exc})") from exc
+            records = files.records()
+            passages = files.passages()
+            retriever = Retriever(records, passages, collection, lambda q: self._encode([q])[0])
+            composer = AnswerComposer(self._encode, lambda: self._covered(records, manifest))
+            self._loaded = _Loaded(manifest["build"], manifest, records, retriever, composer)
+            log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
+            return self._loaded
+
+    @staticmethod
+    def _covered(records: list[Record], manifest: dict[str, Any]) -> str:
+        practices = [r for r in records if r.kind == "practice"]
+        regions = sorted({r.region for r in practices if r.region})
+        listed = ", ".join(regions[:-1]) + (f" y {regions[-1]}" if len(regions) > 1 else "".join(regions))
+        event = next((r.event for r in practices if r.event and "intercambio" in fold(r.event)), None)
+        if event:
+            return text("covered", practices=len(practices), regions=listed, event=event)
+        return text("covered_no_event", practices=len(practices), regions=listed)
+
+    # ------------------------------------------------------------ answering
+
+    def ask(self, question: str, filters: Filters | None = None, k: int = 5) -> Answer:
+        loaded = self._ensure_current()
+        retrieval = loaded.retriever.search(question, filters, max_records=max(5, k))
+        return loaded.composer.compose(question, retrieval, k=k)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Source]:
+        loaded = self._ensure_current()
+        retrieval = loaded.retriever.search(query, filters, max_records=max(5, k))
+        hits = [h for r in retrieval.records for h in r.hits]
+        hits.sort(key=lambda h: -h.score)
+        return [Source.from_passage(n, h.passage, h.score) for n, h in enumerate(hits[:k], start=1)]
+
+    # ------------------------------------------------------------ records
+
+    def records(self) -> list[Record]:
+        return self._ensure_current().records
+
+    def practices(self, region: str | None = None) -> list[Record]:
+        practices = [r for r in self.records() if r.kind == "practice"]
+        if region:
+            practices = [r for r in practices if r.region and fold(region) in fold(r.region)]
+        return practices
+
+    def record(self, record_id: str) -> Record | None:
+        return next((r for r in self.records() if r.id == record_id), None)
+
+    def regions(self) -> dict[str, list[Record]]:
+        out: dict[str, list[Record]] = {}
+        for r in self.practices():
+            out.setdefault(r.region or "Sin región", []).append(r)
+        return dict(sorted(out.items()))
+
+    def find_practice(self, name: str) -> Record | None:
+        """The practice named by title words, office ('UGEL Angaraes') or region ('Ayacucho')."""
+        if not name.strip():
+            return None
+        loaded = self._ensure_current()
+        practices = [r for r in loaded.records if r.kind == "practice"]
+        exact = next((r for r in practices if r.id == name.strip()), None)
+        if exact:
+            return exact
+        query = read_query(name, loaded.retriever.catalog)
+        if len(query.office_records) == 1:
+            return self.record(next(iter(query.office_records)))
+        in_region = [r for r in practices if r.region in query.regions]
+        if len(in_region) == 1:
+            return in_region[0]
+        words = set(fold(name).split())
+        scored = [(len(words & set(fold(f"{r.title} {' '.join(r.offices)} {r.region or ''}").split())), r) for r in practices]
+        scored = [s for s in scored if s[0] > 0]
+        if scored:
+            scored.sort(key=lambda s: -s[0])
+            if len(scored) == 1 or scored[0][0] > scored[1][0]:
+                return scored[0][1]
+        if in_region or query.office_records:
+            return (in_region or [self.record(i) for i in sorted(query.office_records)])[0]
+        return None
+
+    def health(self) -> dict[str, Any]:
+        loaded = self._ensure_current()
+        counts = dict(loaded.manifest.get("counts", {}))
+        return {
+            "status": "ok",
+            "index": loaded.build,
+            "embedding_model": loaded.manifest.get("embedding_model"),
+            "chroma": loaded.manifest.get("chroma"),
+            **counts,
+        }
