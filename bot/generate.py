@@ -95,6 +95,62 @@ class GenerationEvent(BaseModel):
     total: int = 0
 
 
+    def sse(self) -> str:
+        """The event as one Server-Sent Events message: `event: delta|final` and `data: <json>`."""
+        return f"event: {self.type}\ndata: {self.model_dump_json(exclude_none=True)}\n\n"
+
+
+async def throttled(
+    events: AsyncIterator[GenerationEvent], min_interval_s: float = 1.0
+) -> AsyncIterator[tuple[str, GenerationEvent | None]]:
+    """Coalesce `AnswerGenerator.stream` for a display that may change at most once per interval
+    (the Telegram bot editing its message): yields `(text so far, None)` when the shown text
+    changed, at most once per `min_interval_s` (a pending change is flushed when the interval is
+    up, without waiting for the next sentence), then `(final text, final event)` once at the end,
+    where the final text is `final.answer.answer` (the generated answer, or the extractive one
+    on fallback). The caller formats the final answer as it likes; the interval does not apply
+    to it."""
+    queue: asyncio.Queue[GenerationEvent | None] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for event in events:
+                await queue.put(event)
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(pump())
+    text = shown = ""
+    last = float("-inf")
+    try:
+        while True:
+            wait = None if text == shown else max(0.0, last + min_interval_s - time.monotonic())
+            try:
+                event = await asyncio.wait_for(queue.get(), wait)
+            except (asyncio.TimeoutError, TimeoutError):
+                shown, last = text, time.monotonic()
+                yield text, None
+                continue
+            if event is None:
+                if task.done() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+                return
+            if event.type == "final":
+                yield (event.answer.answer if event.answer else text), event
+                return
+            text += event.text
+            if time.monotonic() - last >= min_interval_s:
+                shown, last = text, time.monotonic()
+                yield text, None
+    finally:
+        if not task.done():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+
+
 # --------------------------------------------------------------------------------------------
 # Prompts
 # --------------------------------------------------------------------------------------------
@@ -128,17 +184,20 @@ class Prompts:
         return cls(read("system.md"), read("answer_template.md"), read("passage.md"))
 
     def passage_block(self, source: Source) -> str:
-        return _fill(
+        block = _fill(
             self.passage,
             {
                 "n": str(source.n),
                 "practica": _neutralise(source.practice),
-                "instancias": _neutralise(", ".join(source.offices)) or "—",
-                "region": _neutralise(source.region) or "—",
+                "instancias": _neutralise(", ".join(source.offices)),
+                "region": _neutralise(source.region),
                 "seccion": SECTION_LABELS.get(source.section, source.section),
+                "experto": _neutralise(getattr(source, "expert", None) or ""),
                 "texto": _neutralise(source.text.strip()),
             },
         )
+        # A metadata line left empty ("región: ") is left out.
+        return re.sub(r"(?m)^(?:práctica|instancias|región|sección|experto):[ \t]*\n", "", block)
 
     def messages(self, question: str, sources: Sequence[Source]) -> list[dict[str, str]]:
         """The chat messages: the system prompt, then the passages and the question as user data."""
@@ -248,12 +307,14 @@ def _is_acronym(word: str) -> bool:
     )
 
 
-def names_in(text: str) -> list[str]:
+def names_in(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Proper names of a sentence to look up in its passages, as the words that make them up.
 
     Acronyms anywhere; capitalised words that do not start the sentence (or a clause after ':' or
-    ';'); a sentence-initial capitalised word only when a capitalised word follows it ("Lima
-    Metropolitana"), unless it is a function word ("La", "Según", "The")."""
+    ';'). A sentence-initial capitalised word (not a function word such as "La", "Según", "The")
+    counts when a capitalised word follows it ("Lima Metropolitana") or when it is one of the
+    `known` names (folded, stemmed: the names found in all the passages given, so "Pasco: …" is
+    checked while "Implementa …" is not)."""
     words = list(_WORD.finditer(text))
     names: list[str] = []
     prev_end = 0
@@ -269,13 +330,50 @@ def names_in(text: str) -> list[str]:
             continue
         if not word[0].isupper() or fold(word) in _STOPWORDS:
             continue
-        if initial:
+        if initial and _stem(fold(word)) not in known:
             nxt = words[i + 1].group(0) if i + 1 < len(words) else ""
             nxt_gap = text[m.end() : words[i + 1].start()] if nxt else ""
             if not (nxt and nxt[0].isupper() and not _is_acronym(nxt) and nxt_gap.strip() == ""):
                 continue
         names.append(word)
     return names
+
+
+def _source_fields(source: Source) -> list[str]:
+    """What the prompt shows of a passage besides its text: practice, offices, region, expert."""
+    expert = getattr(source, "expert", None) or ""
+    return [source.practice, " ".join(source.offices), source.region, expert]
+
+
+def _known_names(sources: Iterable[Source]) -> set[str]:
+    """Folded, stemmed words that are names somewhere in the passages (text or metadata)."""
+    known: set[str] = set()
+    for s in sources:
+        found = names_in(s.text) + names_in(s.practice)
+        for field_ in (" ".join(s.offices), s.region, getattr(s, "expert", None) or ""):
+            found += [w for w in _WORD.findall(field_) if fold(w) not in _STOPWORDS]
+        known.update(_stem(fold(w)) for w in found if len(w) > 1 and not w.isdigit())
+    return known
+
+
+# Acronyms that stand for common phrases: either form in a passage stands for both (folded).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "instituciones educativas": ("iiee", "ie", "ii", "ee"),
+    "institucion educativa": ("ie", "iiee"),
+    "educacion basica regular": ("ebr",),
+    "educacion basica alternativa": ("eba",),
+    "educacion basica especial": ("ebe",),
+    "educacion intercultural bilingue": ("eib",),
+    "ministerio de educacion": ("minedu",),
+    "direccion regional de educacion": ("dre",),
+    "unidad de gestion educativa local": ("ugel",),
+    "dre lima metropolitana": ("drelm",),
+    "proyecto educativo institucional": ("pei",),
+    "plan anual de trabajo": ("pat",),
+    "plan operativo institucional": ("poi",),
+    "buena practica de gestion educativa": ("bpge",),
+    "buenas practicas de gestion educativa": ("bpge",),
+}
 
 
 @dataclass
@@ -285,20 +383,17 @@ class _Haystack:
 
 
 def _haystack(source: Source) -> _Haystack:
-    text = " ".join(
-        [
-            source.text,
-            source.practice,
-            " ".join(source.offices),
-            source.region,
-            SECTION_LABELS.get(source.section, source.section),
-        ]
-    )
+    text = " ".join([source.text, *_source_fields(source), SECTION_LABELS.get(source.section, source.section)])
     words: set[str] = set()
     for m in _WORD.finditer(text):
         for part in re.split(r"[-'’]", m.group(0)) + [m.group(0)]:
             if part:
                 words.add(_stem(fold(part)))
+    folded = " ".join(_WORD.findall(fold(text)))
+    for phrase, acronyms in _ALIASES.items():
+        if f" {phrase} " in f" {folded} " or any(a in words for a in acronyms):
+            words.update(acronyms)
+            words.update(_stem(w) for w in phrase.split())
     numbers = set(numbers_in(text))
     numbers.update(str(int(d)) for d in re.findall(r"\d+", text))  # each digit run on its own too
     return _Haystack(words, numbers)
@@ -345,6 +440,7 @@ class AnswerChecker:
         self._hay = {n: _haystack(s) for n, s in self.sources.items()}
         quoted = set().union(*(_shingles(s.text) for s in self.sources.values()))
         self._leaks = set().union(*(_shingles(t) for t in instructions)) - quoted
+        self._known = _known_names(self.sources.values())
 
     def check(self, sentence: str) -> SentenceCheck:
         raw = _MARKDOWN.sub("", sentence).strip()
@@ -366,9 +462,8 @@ class AnswerChecker:
         shown = re.sub(r"[ \t]+", " ", shown).strip()
 
         words = _WORD.findall(bare)
-        counts = bool(words) and not (
-            not citations and (bare.rstrip().endswith(":") or (len(words) <= 3 and not re.search(r"[.!?…]\W*$", bare)))
-        )
+        # Headings and labels ("Comparación:", "Resultados") do not count towards the kept ratio.
+        counts = bool(words) and not (not citations and not re.search(r"[.!?…][\"»”’)]*\s*$", bare))
         unique = list(dict.fromkeys(citations))
         result = SentenceCheck(shown, unique, ok=False, counts=counts)
         if not unique or _ANY_BRACKET_NUMBER.search(bare):
@@ -389,7 +484,7 @@ class AnswerChecker:
             result.reason = f"figure {missing_numbers[0]}"
             return result
         words_hay = set().union(*(self._hay[n].words for n in unique))
-        for name in names_in(bare):
+        for name in names_in(bare, self._known):
             parts = [p for p in re.split(r"[-'’]", name) if p]
             if _stem(fold(name)) not in words_hay and not all(_stem(fold(p)) in words_hay for p in parts):
                 result.reason = f"name {name}"

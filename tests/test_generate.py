@@ -524,3 +524,46 @@ def test_bench_prints_latency_per_question(
     assert "ttft ms" in out and "generated answers: 2/3" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("q")}
     assert set(lines) == {"q47", "q49", "q70"} and "generated" in lines["q47"] and "abstained" in lines["q70"]
+
+
+def test_label_of_another_practice_at_sentence_start_is_checked(sources: list[Source]) -> None:
+    checker = AnswerChecker(sources)
+    assert checker.check("Pasco: se distribuyeron 638 dispositivos de seguridad [3].").reason == "name Pasco"
+    assert checker.check("Ayacucho: se distribuyeron 638 dispositivos de seguridad [3].").ok
+    assert checker.check("Distribuyó 638 dispositivos de seguridad en instituciones educativas [3].").ok
+
+
+def test_passage_block_leaves_out_empty_metadata(sources: list[Source]) -> None:
+    bare = sources[0].model_copy(update={"offices": [], "region": ""})
+    block = Prompts.load().passage_block(bare)
+    assert "instancias:" not in block and "región:" not in block and "experto:" not in block
+    assert "texto:\n" in block and block.startswith('<pasaje n="1">') and block.endswith("</pasaje>")
+
+
+async def test_throttled_updates_at_most_once_per_interval(fake: FakeLLM, sources: list[Source]) -> None:
+    from bot.generate import throttled
+
+    # four sentences written over ~0.6 s: a display limited to one change per 0.4 s sees fewer updates
+    fake.reply = Reply(GOOD, chunk_chars=16, chunk_delay_s=0.02)
+    gen = make_generator(fake, timeout_s=10)
+    stamps: list[float] = []
+    updates: list[str] = []
+    final = None
+    async for text, event in throttled(gen.stream("q", extractive("q", sources)), min_interval_s=0.4):
+        if event is None:
+            stamps.append(time.monotonic())
+            updates.append(text)
+        else:
+            final = event
+    assert final is not None and final.answer.mode == "generated"
+    assert updates and all(b.startswith(a) for a, b in zip(updates, updates[1:]))
+    assert all(b - a >= 0.39 for a, b in zip(stamps, stamps[1:]))
+    assert len(updates) <= 3 and final.answer.answer.startswith(updates[-1])
+
+
+def test_events_serialise_as_sse(sources: list[Source]) -> None:
+    delta = GenerationEvent(type="delta", text="Hola [1].")
+    assert delta.sse() == 'event: delta\ndata: {"type":"delta","text":"Hola [1].","kept":0,"total":0}\n\n'
+    final = GenerationEvent(type="final", answer=extractive("q", sources), reason="timeout")
+    payload = json.loads(final.sse().split("data: ", 1)[1])
+    assert payload["answer"]["mode"] == "extractive" and payload["reason"] == "timeout"
