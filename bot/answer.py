@@ -42,7 +42,7 @@ def abstention_reason(retrieval: Retrieval) -> str | None:
     if not retrieval.records:
         return "nothing"
     named_known = query.office_records or any(r not in retrieval.missing_regions for r in query.regions)
-    if named_known:
+    if named_known or retrieval.filtered:
         return None
     if query.regions and len(retrieval.missing_regions) == len(query.regions):
         return "region"

@@ -53,6 +53,7 @@ class Retrieval:
     top_cosine: float = 0.0
     coverage: float = 0.0  # IDF-weighted share of the question's terms found in the best record
     missing_regions: list[str] = field(default_factory=list)  # named regions without any practice
+    filtered: bool = False  # the user restricted the search to a region, office or practice
 
     def hits(self, limit: int, per_record: int = 3) -> list[Hit]:
         """Passages in relevance order: the best record's passages first, then the others' best, record by record."""
@@ -64,7 +65,8 @@ class Retrieval:
 
 
 def _matches(value: str | None, wanted: str) -> bool:
-    return bool(value) and fold(wanted) in fold(value or "")
+    """`wanted` names `value` as whole words, accents and case ignored ('ica' is not 'Huancavelica')."""
+    return bool(value) and f" {fold(wanted)} " in f" {fold(value or '')} "
 
 
 def section_allowed(section: str, wanted: str) -> bool:
@@ -186,6 +188,7 @@ class Retriever:
         return Retrieval(
             query=query,
             records=records,
+            filtered=filters is not None and bool(filters.region or filters.office or filters.practice_id),
             top_cosine=max(dense.values(), default=0.0),
             coverage=self._coverage(tokens, best.record.id),
             missing_regions=missing,

@@ -104,6 +104,10 @@ class Assistant:
             return text("covered", practices=len(practices), regions=listed, event=event)
         return text("covered_no_event", practices=len(practices), regions=listed)
 
+    def warm_up(self) -> None:
+        """Load the embedder and touch the index so the first real question is not slow."""
+        self.ask("gestión del riesgo de desastres")
+
     # ------------------------------------------------------------ answering
 
     def ask(self, question: str, filters: Filters | None = None, k: int = 5) -> Answer:
@@ -126,7 +130,7 @@ class Assistant:
     def practices(self, region: str | None = None) -> list[Record]:
         practices = [r for r in self.records() if r.kind == "practice"]
         if region:
-            practices = [r for r in practices if r.region and fold(region) in fold(r.region)]
+            practices = [r for r in practices if r.region and fold(region) == fold(r.region)]
         return practices
 
     def record(self, record_id: str) -> Record | None:

@@ -1,0 +1,236 @@
+"""The web app: JSON API, the page, and (when configured) the Telegram bot in the same process.
+
+Routes only translate HTTP to the Assistant and back; the answer pipeline lives in `bot.service`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+
+from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters
+from bot.service import Assistant, IndexMissing, StoreUnavailable
+from bot.texts import text
+from indexer.models import Record, Source
+from indexer.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class AskRequest(BaseModel):
+    question: str
+    filters: Filters | None = None
+    k: int = Field(5, ge=1, le=20)
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError(text("empty_question"))
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(text("long_question", max=MAX_QUESTION_CHARS))
+        return value
+
+
+class AskResponse(BaseModel):
+    answer: str
+    abstained: bool
+    mode: str
+    sources: list[Source]
+
+    @classmethod
+    def of(cls, answer: Answer) -> "AskResponse":
+        return cls(answer=answer.answer, abstained=answer.abstained, mode=answer.mode, sources=answer.sources)
+
+
+def _practice_summary(r: Record) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "title": r.title,
+        "region": r.region,
+        "offices": r.offices,
+        "documents": r.documents,
+        "has_expert_commentary": r.has_expert_commentary,
+    }
+
+
+def _assistant(request: Request) -> Assistant:
+    assistant: Assistant | None = request.app.state.assistant
+    if assistant is None:
+        try:
+            assistant = Assistant.load(request.app.state.settings)
+        except IndexMissing:
+            raise HTTPException(503, text("index_missing")) from None
+        request.app.state.assistant = assistant
+    return assistant
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run an Assistant call, turning its known failures into Spanish HTTP errors."""
+    try:
+        return fn(*args, **kwargs)
+    except IndexMissing:
+        raise HTTPException(503, text("index_missing")) from None
+    except StoreUnavailable as exc:
+        log.error("vector store unavailable: %s", exc)
+        raise HTTPException(503, text("store_unavailable")) from None
+
+
+def create_app(settings: Settings, assistant: Assistant | None = None, start_telegram: bool = True) -> FastAPI:
+    """The FastAPI app. Without `assistant`, the index is loaded at start (503 until one exists)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.assistant is None:
+            try:
+                app.state.assistant = await asyncio.to_thread(Assistant.load, settings)
+            except (IndexMissing, StoreUnavailable) as exc:
+                log.warning("no index loaded yet: %s", exc)
+        if app.state.assistant is not None:
+            await asyncio.to_thread(app.state.assistant.warm_up)
+        if start_telegram and settings.telegram_bot_token is not None:
+            from bot.telegram.app import start_telegram_bot
+
+            app.state.telegram = await start_telegram_bot(settings, _LazyAssistant(app))
+        try:
+            yield
+        finally:
+            if app.state.telegram is not None:
+                from bot.telegram.app import stop_telegram_bot
+
+                await stop_telegram_bot(app.state.telegram)
+            if app.state.generator is not None:
+                await app.state.generator.aclose()
+
+    app = FastAPI(title="Asistente BPGE", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.assistant = assistant
+    app.state.telegram = None
+    from bot.generate import AnswerGenerator
+
+    app.state.generator = AnswerGenerator.from_settings(settings)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = []
+        for error in exc.errors():
+            message = str(error.get("msg", ""))
+            messages.append(message.removeprefix("Value error, "))
+        return JSONResponse(status_code=422, content={"detail": " ".join(messages) or text("empty_question")})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse(status_code=500, content={"detail": text("internal_error")})
+
+    @app.post("/api/ask", response_model=AskResponse)
+    async def ask(body: AskRequest, request: Request) -> AskResponse:
+        assistant = _assistant(request)
+        answer: Answer = await asyncio.to_thread(_call, assistant.ask, body.question, body.filters, body.k)
+        generator = request.app.state.generator
+        if generator is not None and not answer.abstained:
+            answer = await generator.generate(body.question, answer)
+        return AskResponse.of(answer)
+
+    @app.post("/api/ask/stream")
+    async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
+        """Server-sent events: `delta` ({"text"}) while a generated answer is written, then `answer`."""
+        assistant = _assistant(request)
+        answer: Answer = await asyncio.to_thread(_call, assistant.ask, body.question, body.filters, body.k)
+        generator = request.app.state.generator
+
+        async def events() -> AsyncIterator[str]:
+            final = answer
+            if generator is not None and not answer.abstained:
+                async for event in generator.stream(body.question, answer):
+                    if event.type == "delta":
+                        yield f"event: delta\ndata: {_json({'text': event.text})}\n\n"
+                    elif event.answer is not None:
+                        final = event.answer
+            yield f"event: answer\ndata: {AskResponse.of(final).model_dump_json()}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/search")
+    async def search(request: Request, q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS), k: int = Query(10, ge=1, le=50)) -> dict[str, Any]:
+        if not q.strip():
+            raise HTTPException(422, text("empty_question"))
+        assistant = _assistant(request)
+        results = await asyncio.to_thread(_call, assistant.search, q.strip(), k)
+        return {"results": [s.model_dump(mode="json") for s in results]}
+
+    @app.get("/api/practices")
+    async def practices(request: Request, region: str | None = None) -> dict[str, Any]:
+        assistant = _assistant(request)
+        return {"practices": [_practice_summary(r) for r in _call(assistant.practices, region)]}
+
+    @app.get("/api/practices/{practice_id}")
+    async def practice(practice_id: str, request: Request) -> dict[str, Any]:
+        record = _call(_assistant(request).record, practice_id)
+        if record is None:
+            raise HTTPException(404, text("not_found"))
+        return record.model_dump(mode="json")
+
+    @app.get("/api/regions")
+    async def regions(request: Request) -> dict[str, Any]:
+        grouped = _call(_assistant(request).regions)
+        return {
+            "regions": [
+                {"region": region, "practices": [{"id": r.id, "title": r.title} for r in records]}
+                for region, records in grouped.items()
+            ]
+        }
+
+    @app.get("/healthz")
+    async def healthz(request: Request) -> dict[str, Any]:
+        health = _call(_assistant(request).health)
+        health["telegram"] = "running" if request.app.state.telegram is not None else "off"
+        health["answers"] = "generated" if request.app.state.generator is not None else "extractive"
+        return health
+
+    _include_optional_routers(app, settings)
+    return app
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _LazyAssistant:
+    """The Telegram bot's view of the app's Assistant, which may be loaded after the bot starts."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        assistant = self._app.state.assistant
+        if assistant is None:
+            assistant = Assistant.load(self._app.state.settings)
+            self._app.state.assistant = assistant
+        return getattr(assistant, name)
+
+
+def _include_optional_routers(app: FastAPI, settings: Settings) -> None:
+    """Telegram webhook and feedback API, and the page."""
+    from bot.telegram.app import telegram_webhook_router
+    from bot.telegram.feedback import FeedbackStore
+    from bot.telegram.feedback_api import feedback_router
+
+    app.include_router(telegram_webhook_router(lambda: app.state.telegram))
+    def store() -> FeedbackStore:
+        if getattr(app.state, "feedback", None) is None:
+            app.state.feedback = FeedbackStore.in_data_dir(settings.data_dir)
+        return app.state.feedback
+
+    app.include_router(feedback_router(settings, store))
