@@ -411,7 +411,9 @@ class SentenceCheck:
 
 
 _MARKDOWN = re.compile(r"\*\*|__|`|^#{1,6}\s*", re.MULTILINE)
-_TRAILING = re.compile(r"^(?P<body>.*?)(?P<punct>[.!?…]+[\"»”’)]*)?(?P<cites>(?:\s*\[\d+\])+)\s*$", re.S)
+_TRAILING = re.compile(
+    r"^(?P<body>.*?)(?P<pre>(?:\s*\[\d+\])*)\s*(?P<punct>[.!?…]+[\"»”’)]*)?(?P<post>(?:\s*\[\d+\])*)\s*$", re.S
+)
 
 
 # Sentences that talk about instructions are never part of an answer: they echo an injected order
@@ -453,13 +455,14 @@ class AnswerChecker:
 
         shown = _CITATION.sub(normalise, raw)
         bare = _CITATION.sub(" ", raw)
-        # "texto. [1]" -> "texto [1]."
-        m = _TRAILING.match(shown)
-        if m and m.group("punct"):
-            shown = f"{m.group('body').rstrip()} {m.group('cites').strip()}{m.group('punct')}"
         shown = re.sub(r"\s+([.,;:!?…])", r"\1", re.sub(r"(\S)(\[\d+\])", r"\1 \2", shown))
         shown = re.sub(r"(\[\d+\]) (?=\[\d+\])", r"\1", shown)
         shown = re.sub(r"[ \t]+", " ", shown).strip()
+        # As the extractive answer writes it: "texto [1]." -> "texto. [1]"
+        m = _TRAILING.match(shown)
+        if m and (m.group("pre") or m.group("post")):
+            cites = re.sub(r"\s+", "", m.group("pre") + m.group("post"))
+            shown = f"{m.group('body').rstrip()}{m.group('punct') or ''} {cites}"
 
         words = _WORD.findall(bare)
         # Headings and labels ("Comparación:", "Resultados") do not count towards the kept ratio.
@@ -633,7 +636,7 @@ def _findings(checks: Sequence[SentenceCheck], extractive: Answer) -> list[Findi
             default = (source.practice, f"{source.practice} — {where}" if where else source.practice)
             title, label = labels.get(pid, default)
             findings[pid] = Finding(practice_id=pid, title=title, label=label, statements=[])
-        text = re.sub(r"\s*\[\d+\]", "", check.text).strip()
+        text = re.sub(r"\s*\[\d+\]", "", check.text).strip()  # the extractive Statement.text form
         findings[pid].statements.append(Statement(text=text, sources=check.citations))
     return list(findings.values())
 
