@@ -81,22 +81,36 @@ def _where(offices: list[str], region: str | None) -> str:
     return where
 
 
-def render_source(source: Source, texts: Texts) -> str:
+def source_practice(source: Source) -> str:
+    """'Practice — offices (region)' for a source."""
     where = _where(source.offices, source.region)
+    return f"{source.practice} — {where}" if where else source.practice
+
+
+def render_source(source: Source, texts: Texts, *, with_practice: bool = True) -> str:
+    """[n] Practice — offices · Section · document, lines a–b"""
     section = SECTION_LABELS.get(source.section, source.section)
     lines = texts.plain("lines", start=source.lines[0], end=source.lines[1])
-    parts = [f"[{source.n}] <b>{esc(source.practice)}</b>"]
-    if where:
-        parts.append(esc(where))
-    parts.append(esc(section))
-    parts.append(f"<i>{esc(source.document)}</i>, {esc(lines)}")
-    return " · ".join(parts)
+    parts = [f"[{source.n}]"]
+    if with_practice:
+        parts.append(f"<b>{esc(source_practice(source))}</b> ·")
+    parts.append(f"{esc(section)} · <i>{esc(source.document)}</i>, {esc(lines)}")
+    return " ".join(parts)
 
 
 def render_sources(sources: list[Source], texts: Texts) -> str:
+    """The numbered sources, grouped under their practice (practice and offices said once)."""
     if not sources:
         return ""
-    return texts.html("sources_header") + "\n" + "\n".join(render_source(s, texts) for s in sources)
+    groups: dict[str, list[Source]] = {}
+    for s in sources:
+        groups.setdefault(s.practice_id or s.practice, []).append(s)
+    blocks = []
+    for group in groups.values():
+        lines = [f"<b>{esc(source_practice(group[0]))}</b>"]
+        lines.extend(render_source(s, texts, with_practice=False) for s in group)
+        blocks.append("\n".join(lines))
+    return texts.html("sources_header") + "\n" + "\n".join(blocks)
 
 
 def render_answer(answer: Answer, texts: Texts, *, header: str = "") -> str:
@@ -108,14 +122,14 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "") -> str:
         for finding in answer.findings:
             lines = [f"<b>{esc(finding.label or finding.title)}</b>"]
             for st in finding.statements:
-                text = st.text.strip()
+                text = " ".join(st.text.split())
                 marks = _markers(st.sources) if st.sources and not _MARKER.search(text) else ""
                 lines.append(f"• {esc(text)} {marks}".rstrip())
             blocks.append("\n".join(lines))
         if answer.outro:
             blocks.append(esc(answer.outro))
     else:
-        blocks.append(esc(answer.answer.strip()))
+        blocks.append(esc(re.sub(r"\n{3,}", "\n\n", answer.answer.strip())))
     if answer.sources:
         blocks.append(render_sources(answer.sources, texts))
     return "\n\n".join(b for b in blocks if b)

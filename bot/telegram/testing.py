@@ -24,9 +24,15 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from aiohttp import web
+
+from indexer.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.telegram.app import TelegramBot
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -152,6 +158,7 @@ class FakeBotAPI:
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self.user_messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.update_times: dict[int, float] = {}
+        self.acknowledged = 0  # the highest update id the bot confirmed (getUpdates offset - 1)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = {}
@@ -160,6 +167,7 @@ class FakeBotAPI:
         self._failures: dict[str, list[tuple[int, str]]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.chats: dict[int, dict[str, Any]] = {}
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -175,6 +183,7 @@ class FakeBotAPI:
         return self
 
     async def stop(self) -> None:
+        self._closing = True
         async with self._changed:
             self._changed.notify_all()
         if self._runner:
@@ -444,11 +453,12 @@ class FakeBotAPI:
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
         if offset:
+            self.acknowledged = max(self.acknowledged, offset - 1)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and timeout > 0:
             async with self._changed:
                 try:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates) or self._runner is None), timeout)
+                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates) or self._closing), timeout)
                 except TimeoutError:
                     pass
         return self._updates[:limit]
@@ -536,3 +546,68 @@ class FakeBotAPI:
 
     async def _api_close(self, params: dict[str, Any]) -> bool:
         return True
+
+
+# --- a running bot and its fake server, for tests and the benchmark ----------------------------
+
+
+def bot_settings(api: FakeBotAPI, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": api.token,
+        "telegram_base_url": f"http://127.0.0.1:{api.port}",
+        "telegram_webhook_url": None,
+        "telegram_webhook_secret": None,
+        "telegram_allowed_chats": "",
+        "telegram_rate_limit_per_minute": 100,
+        "telegram_context_ttl_s": 900,
+        "admin_token": "admin-secret",
+        "data_dir": data_dir,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Harness:
+    """A running bot and the fake Bot API it polls, with helpers to talk to it as a user."""
+
+    api: FakeBotAPI
+    bot: "TelegramBot"
+
+    async def idle(self, timeout: float = 30.0) -> None:
+        """Wait until every update pushed so far was fetched and handled."""
+        app = self.bot.application
+        processor = app.update_processor
+        newest = max(self.api.update_times, default=0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        stable = 0
+        while stable < 3:
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not finish handling its updates")
+            await asyncio.sleep(0.03)
+            done = (
+                self.api.acknowledged >= newest
+                and app.update_queue.empty()
+                and processor.current_concurrent_updates == 0
+            )
+            stable = stable + 1 if done else 0
+
+    def new_messages(self, chat_id: int, before: set[int]) -> list[SentMessage]:
+        return [m for m in self.api.sent(chat_id) if m.message_id not in before]
+
+    async def say(self, chat_id: int, text: str, **kwargs: Any) -> list[SentMessage]:
+        """A user writes `text`; returns the bot's messages in reply, once it is done."""
+        before = {m.message_id for m in self.api.sent(chat_id)}
+        self.api.user_message(chat_id, text, **kwargs)
+        await self.idle()
+        return self.new_messages(chat_id, before)
+
+    async def press(self, message: SentMessage, label_part: str, user_id: int | None = None) -> list[SentMessage]:
+        """A user taps the button whose label contains `label_part`; returns the new messages."""
+        chat_id = message.chat_id
+        before = {m.message_id for m in self.api.sent(chat_id)}
+        data = message.button(label_part)["callback_data"]
+        self.api.press_button(chat_id, message.message_id, data, user_id=user_id)
+        await self.idle()
+        return self.new_messages(chat_id, before)

@@ -1,0 +1,513 @@
+"""What the bot does with each update: commands, questions, follow-ups, buttons, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Callable, TypeVar
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageEntityType
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters, Finding, Statement
+from bot.telegram import callbacks as cb
+from bot.telegram.context import ContextStore
+from bot.telegram.feedback import FeedbackStore
+from bot.telegram.followup import asked_section, is_followup
+from bot.telegram.format import (
+    render_practice_list,
+    render_practice_sheet,
+    render_regions,
+    render_search,
+    snippet,
+)
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.replies import reply_with_answer, send_html, typing
+from bot.telegram.texts import Texts
+from indexer.models import EXPERT_SECTIONS, Record, Source
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SEARCH_K = 5
+MORE_K = 5
+MAX_SHEET_BUTTONS = 3
+MAX_LIST_BUTTONS = 30
+BUTTON_TITLE_CHARS = 38
+FOLLOWUP_SNIPPET = 700
+COMMANDS = {"start", "ayuda", "help", "buscar", "practica", "regiones"}
+
+
+class AssistantRunner:
+    """Runs the blocking Assistant off the event loop, in its own small thread pool
+    (one thread by default: the Assistant's models need not be thread-safe)."""
+
+    def __init__(self, assistant: Any, workers: int = 1) -> None:
+        self.assistant = assistant
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bpge-telegram")
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _short(title: str, limit: int = BUTTON_TITLE_CHARS) -> str:
+    title = title.strip().strip("“”\"'«» ")
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def parse_allowed_chats(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in re.split(r"[,\s]+", raw or ""):
+        if part:
+            try:
+                ids.add(int(part))
+            except ValueError:
+                log.warning("TELEGRAM_ALLOWED_CHATS: ignoring %r (not a chat id)", part)
+    return frozenset(ids)
+
+
+class BotHandlers:
+    """The bot's behaviour, independent of how updates arrive (polling or webhook)."""
+
+    def __init__(
+        self,
+        assistant: Any,
+        store: FeedbackStore,
+        texts: Texts,
+        *,
+        allowed_chats: frozenset[int] = frozenset(),
+        rate_limit_per_minute: int = 10,
+        context_ttl_s: float = 900,
+        workers: int = 1,
+    ) -> None:
+        self.assistant = assistant
+        self.runner = AssistantRunner(assistant, workers)
+        self.store = store
+        self.texts = texts
+        self.allowed_chats = allowed_chats
+        self.limiter = RateLimiter(rate_limit_per_minute)
+        self.rate_limit_per_minute = rate_limit_per_minute
+        self.contexts = ContextStore(context_ttl_s)
+        self._limit_notified: dict[int, float] = {}
+        self._refused_chats: set[int] = set()
+
+    # --- registration -------------------------------------------------------------------------
+
+    def register(self, app: Application) -> None:
+        app.add_handler(TypeHandler(Update, self.gate), group=-1)
+        app.add_handler(CommandHandler("start", self.cmd_start))
+        app.add_handler(CommandHandler(["ayuda", "help"], self.cmd_help))
+        app.add_handler(CommandHandler("buscar", self.cmd_search))
+        app.add_handler(CommandHandler("practica", self.cmd_practice))
+        app.add_handler(CommandHandler("regiones", self.cmd_regions))
+        app.add_handler(MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, self.on_unknown_command))
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, self.on_text))
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_error_handler(self.on_error)
+
+    def bot_commands(self) -> list[BotCommand]:
+        return [BotCommand(name, self.texts.plain(f"commands.{name}")) for name in ("buscar", "practica", "regiones", "ayuda", "start")]
+
+    def close(self) -> None:
+        self.runner.close()
+
+    # --- gate: allowlist --------------------------------------------------------------------------
+
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None or update.effective_user is None:
+            raise ApplicationHandlerStop  # channel posts, inline queries...: not for this bot
+        if self.allowed_chats and chat.id not in self.allowed_chats:
+            log.info("Ignoring an update from chat %s (not in TELEGRAM_ALLOWED_CHATS)", chat.id)
+            if update.callback_query:
+                await update.callback_query.answer(self.texts.plain("not_allowed"))
+            elif chat.type == ChatType.PRIVATE and chat.id not in self._refused_chats:
+                self._refused_chats.add(chat.id)
+                await send_html(context.bot, chat.id, self.texts.html("not_allowed"))
+            raise ApplicationHandlerStop
+
+    # --- commands ---------------------------------------------------------------------------------
+
+    async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        rows = [
+            [InlineKeyboardButton(q, callback_data=cb.pack(cb.EXAMPLE, str(i)))]
+            for i, q in enumerate(self.texts.examples)
+        ]
+        await send_html(context.bot, update.effective_chat.id, self.texts.html("start"), keyboard=InlineKeyboardMarkup(rows))
+
+    async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await send_html(context.bot, update.effective_chat.id, self.texts.html("help"))
+
+    async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        command = (message.text or "").split()[0] if message.text else "/"
+        name, _, target = command[1:].partition("@")
+        if target and target.lower() != (context.bot.username or "").lower():
+            return  # addressed to another bot
+        if update.effective_chat.type != ChatType.PRIVATE and not target and not self._replies_to_bot(message, context):
+            return  # in groups, only commands explicitly addressed to this bot get help
+        text = self.texts.html("unknown_command", command="/" + name) + "\n\n" + self.texts.html("help")
+        await send_html(context.bot, update.effective_chat.id, text, reply_to=message.message_id)
+
+    async def cmd_search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = " ".join(context.args or []).strip()[:MAX_QUESTION_CHARS]
+        chat_id = update.effective_chat.id
+        if not query:
+            await send_html(context.bot, chat_id, self.texts.html("search_usage"))
+            return
+        if not await self._within_limit(update, context):
+            return
+        async with typing(context.bot, chat_id):
+            sources = await self.runner.call(self.assistant.search, query, SEARCH_K)
+        if not sources:
+            await send_html(context.bot, chat_id, self.texts.html("no_results", query=query), reply_to=update.effective_message.message_id)
+            return
+        header = self.texts.html("search_header", query=query)
+        await send_html(
+            context.bot,
+            chat_id,
+            render_search(header, sources, self.texts),
+            keyboard=self._sheet_keyboard([s.practice_id for s in sources], {s.practice_id: s.practice for s in sources}),
+            reply_to=update.effective_message.message_id,
+        )
+        self.contexts.remember(chat_id, practice_id=sources[0].practice_id, question=query)
+
+    async def cmd_practice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = " ".join(context.args or []).strip()
+        chat_id = update.effective_chat.id
+        practices = await self.runner.call(self.assistant.practices)
+        if not query:
+            await self._send_practice_list(context.bot, chat_id, self.texts.html("practice_usage"), practices)
+            return
+        record = await self.runner.call(self.assistant.find_practice, query)
+        if record is None:
+            await self._send_practice_list(context.bot, chat_id, self.texts.html("practice_not_found", query=query), practices)
+            return
+        await self._send_sheet(context.bot, chat_id, record)
+
+    async def cmd_regions(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        regions: dict[str, list[Record]] = await self.runner.call(self.assistant.regions)
+        chat_id = update.effective_chat.id
+        if not regions:
+            await send_html(context.bot, chat_id, self.texts.html("no_practices"))
+            return
+        names = sorted(regions)
+        total = sum(len(v) for v in regions.values())
+        if total <= MAX_LIST_BUTTONS:
+            ordered = [r for name in names for r in regions[name]]
+            keyboard = self._sheet_keyboard([r.id for r in ordered], {r.id: r.title for r in ordered}, limit=MAX_LIST_BUTTONS)
+            await send_html(context.bot, chat_id, render_regions(regions, self.texts), keyboard=keyboard)
+        else:
+            rows = [
+                [InlineKeyboardButton(self.texts.plain("buttons.region", region=n, count=len(regions[n])), callback_data=cb.pack(cb.REGION, n))]
+                for n in names
+            ]
+            await send_html(
+                context.bot, chat_id, self.texts.html("regions_header") + "\n\n" + self.texts.html("regions_pick"), keyboard=InlineKeyboardMarkup(rows)
+            )
+
+    # --- free text -----------------------------------------------------------------------------------
+
+    def _replies_to_bot(self, message: Message, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        original = message.reply_to_message
+        return bool(original and original.from_user and original.from_user.id == context.bot.id)
+
+    def addressed_text(self, message: Message, chat: Chat, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        """The question in `message`, or None when the bot should stay silent: in groups only
+        messages that mention the bot or reply to it are for it (the mention is removed)."""
+        text = message.text or ""
+        if chat.type == ChatType.PRIVATE:
+            return text
+        username = (context.bot.username or "").lower()
+        mentioned = False
+        for entity, value in message.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]).items():
+            if entity.type == MessageEntityType.MENTION and value.lower() == f"@{username}":
+                mentioned = True
+                text = text.replace(value, " ")
+            elif entity.type == MessageEntityType.TEXT_MENTION and entity.user and entity.user.id == context.bot.id:
+                mentioned = True
+        if mentioned or self._replies_to_bot(message, context):
+            return " ".join(text.split())
+        return None
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        question = self.addressed_text(message, update.effective_chat, context)
+        if question is None:
+            return
+        if not question.strip():
+            await self.cmd_help(update, context)
+            return
+        if await self._within_limit(update, context):
+            await self.answer_question(update, context, question, reply_to=message.message_id)
+
+    async def _within_limit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """Count a question against the user's limit; when over it, say so once per window."""
+        user_id = update.effective_user.id
+        wait = self.limiter.hit(user_id)
+        if not wait:
+            self._limit_notified.pop(user_id, None)
+            return True
+        now = asyncio.get_running_loop().time()
+        if self._limit_notified.get(user_id, 0) <= now:
+            self._limit_notified[user_id] = now + wait
+            text = self.texts.html("rate_limited", limit=self.rate_limit_per_minute, seconds=wait)
+            if update.callback_query:
+                await update.callback_query.answer(self.texts.plain("rate_limited", limit=self.rate_limit_per_minute, seconds=wait))
+            else:
+                await send_html(context.bot, update.effective_chat.id, text)
+        elif update.callback_query:
+            await update.callback_query.answer()
+        return False
+
+    async def answer_question(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, *, reply_to: int | None = None, header: str = ""
+    ) -> None:
+        """Answer a question (or a follow-up on the practice in context) with sources and buttons.
+        The caller has counted it against the rate limit."""
+        question = question.strip()[:MAX_QUESTION_CHARS]
+        chat_id = update.effective_chat.id
+        async with typing(context.bot, chat_id):
+            practice_id = None
+            ctx = self.contexts.get(chat_id)
+            if ctx and ctx.practice_id and await self.runner.call(is_followup, question, partial(self._names_other, ctx.practice_id)):
+                answer, record = await self._followup_answer(question, ctx.practice_id)
+                if record is not None:
+                    practice_id = record.id
+                    header = "\n".join(h for h in (header, self.texts.html("followup_about", label=record.label())) if h)
+            else:
+                answer = await self.runner.call(self.assistant.ask, question)
+            answer_id = await asyncio.to_thread(
+                self.store.log_answer,
+                chat_id=chat_id,
+                user_id=update.effective_user.id,
+                question=question,
+                answer=answer.answer,
+                abstained=answer.abstained,
+                sources=answer.sources,
+            )
+        await reply_with_answer(
+            context.bot,
+            chat_id,
+            answer,
+            self.texts,
+            keyboard=self._answer_keyboard(answer, answer_id),
+            reply_to=reply_to,
+            header=header,
+        )
+        self.contexts.remember(chat_id, practice_id=practice_id or main_practice(answer), question=question, answer_id=answer_id)
+
+    def _names_other(self, practice_id: str, text: str) -> bool:
+        other = self.assistant.find_practice(text)
+        return other is not None and other.id != practice_id
+
+    async def _followup_answer(self, question: str, practice_id: str) -> tuple[Answer, Record | None]:
+        """Answer restricted to the practice in context (and to the section asked, if any); if the
+        index has nothing to say, quote the practice's own section."""
+        record: Record | None = await self.runner.call(self.assistant.record, practice_id)
+        section = asked_section(question)
+        attempts = [Filters(practice_id=practice_id, section=section)] if section else []
+        attempts.append(Filters(practice_id=practice_id))
+        for filters in attempts:
+            answer = await self.runner.call(self.assistant.ask, question, filters)
+            if not answer.abstained and answer.sources and all(s.practice_id == practice_id for s in answer.sources):
+                return answer, record
+        if record is not None and section:
+            quoted = answer_from_sections(question, record, section)
+            if quoted is not None:
+                return quoted, record
+        return answer, record
+
+    # --- buttons ---------------------------------------------------------------------------------------
+
+    def _sheet_keyboard(self, practice_ids: list[str], titles: dict[str, str], limit: int = MAX_SHEET_BUTTONS) -> InlineKeyboardMarkup | None:
+        unique = list(dict.fromkeys(p for p in practice_ids if p))[:limit]
+        rows = [
+            [InlineKeyboardButton(self.texts.plain("buttons.sheet", title=_short(titles.get(p, p))), callback_data=cb.pack(cb.SHEET, p))]
+            for p in unique
+        ]
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    def _answer_keyboard(self, answer: Answer, answer_id: int) -> InlineKeyboardMarkup:
+        rows: list[list[InlineKeyboardButton]] = []
+        if not answer.abstained:
+            ids = [f.practice_id for f in answer.findings] or [s.practice_id for s in answer.sources[:1]]
+            titles = {f.practice_id: f.title for f in answer.findings} | {s.practice_id: s.practice for s in answer.sources if s.practice_id not in {f.practice_id for f in answer.findings}}
+            sheets = self._sheet_keyboard(ids, titles)
+            if sheets:
+                rows.extend(list(r) for r in sheets.inline_keyboard)
+        rows.append([InlineKeyboardButton(self.texts.plain("buttons.more"), callback_data=cb.pack(cb.MORE, str(answer_id)))])
+        rows.append(
+            [
+                InlineKeyboardButton(self.texts.plain("buttons.up"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:u")),
+                InlineKeyboardButton(self.texts.plain("buttons.down"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:d")),
+            ]
+        )
+        return InlineKeyboardMarkup(rows)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query: CallbackQuery = update.callback_query
+        kind, value, hashed = cb.unpack(query.data or "")
+        chat_id = update.effective_chat.id
+        if kind == cb.VOTE:
+            await self._vote(query, value)
+        elif kind == cb.SHEET:
+            await query.answer()
+            practices = await self.runner.call(self.assistant.practices)
+            practice_id = cb.resolve(value, hashed, [p.id for p in practices])
+            record = await self.runner.call(self.assistant.record, practice_id) if practice_id else None
+            if record is None:
+                await send_html(context.bot, chat_id, self.texts.html("button_expired"))
+                return
+            await self._send_sheet(context.bot, chat_id, record)
+        elif kind == cb.MORE:
+            await self._more_results(update, context, value)
+        elif kind == cb.EXAMPLE:
+            examples = self.texts.examples
+            if not value.isdigit() or int(value) >= len(examples):
+                await query.answer(self.texts.plain("button_expired"))
+                return
+            question = examples[int(value)]
+            if await self._within_limit(update, context):
+                await query.answer()
+                await self.answer_question(update, context, question, header=self.texts.html("question_echo", question=question))
+        elif kind == cb.REGION:
+            await query.answer()
+            regions: dict[str, list[Record]] = await self.runner.call(self.assistant.regions)
+            region = cb.resolve(value, hashed, list(regions))
+            if region not in regions:
+                await send_html(context.bot, chat_id, self.texts.html("button_expired"))
+                return
+            await self._send_practice_list(context.bot, chat_id, self.texts.html("region_header", region=region), regions[region])
+        else:
+            await query.answer(self.texts.plain("button_expired"))
+
+    async def _vote(self, query: CallbackQuery, value: str) -> None:
+        answer_id, _, direction = value.partition(":")
+        if not answer_id.isdigit() or direction not in ("u", "d"):
+            await query.answer(self.texts.plain("button_expired"))
+            return
+        stored = await asyncio.to_thread(
+            self.store.record_vote, answer_id=int(answer_id), user_id=query.from_user.id, vote=1 if direction == "u" else -1
+        )
+        await query.answer(self.texts.plain("feedback_thanks" if stored else "button_expired"))
+
+    async def _more_results(self, update: Update, context: ContextTypes.DEFAULT_TYPE, value: str) -> None:
+        query = update.callback_query
+        chat_id = update.effective_chat.id
+        stored = await asyncio.to_thread(self.store.get_answer, int(value)) if value.isdigit() else None
+        if stored is None:
+            await query.answer(self.texts.plain("button_expired"))
+            return
+        if not await self._within_limit(update, context):
+            return
+        await query.answer()
+        shown = {(s["document"], tuple(s["lines"])) for s in stored["sources"]}
+        async with typing(context.bot, chat_id):
+            found: list[Source] = await self.runner.call(self.assistant.search, stored["question"], len(shown) + MORE_K)
+        extra = [s for s in found if (s.document, tuple(s.lines)) not in shown][:MORE_K]
+        if not extra:
+            await send_html(context.bot, chat_id, self.texts.html("no_more_results"))
+            return
+        first = len(stored["sources"]) + 1
+        extra = [s.model_copy(update={"n": first + i}) for i, s in enumerate(extra)]
+        header = self.texts.html("more_results_header", query=stored["question"])
+        keyboard = self._sheet_keyboard([s.practice_id for s in extra], {s.practice_id: s.practice for s in extra})
+        await send_html(context.bot, chat_id, render_search(header, extra, self.texts), keyboard=keyboard)
+
+    async def _send_sheet(self, bot: Any, chat_id: int, record: Record) -> None:
+        await send_html(bot, chat_id, render_practice_sheet(record, self.texts))
+        self.contexts.remember(chat_id, practice_id=record.id, question="")
+
+    async def _send_practice_list(self, bot: Any, chat_id: int, header: str, practices: list[Record]) -> None:
+        if not practices:
+            await send_html(bot, chat_id, self.texts.html("no_practices"))
+            return
+        text = f"{header}\n\n{render_practice_list(practices)}"
+        keyboard = self._sheet_keyboard([p.id for p in practices], {p.id: p.title for p in practices}, limit=MAX_LIST_BUTTONS)
+        await send_html(bot, chat_id, text, keyboard=keyboard)
+
+    # --- errors --------------------------------------------------------------------------------------
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any error: one log line (with the traceback) and a short apology to the user."""
+        error = context.error
+        if not isinstance(update, Update):
+            log.warning("Telegram: %s: %s", type(error).__name__, error)
+            return
+        log.error("Telegram: error while handling update %s: %s: %s", update.update_id, type(error).__name__, error, exc_info=error)
+        chat = update.effective_chat
+        if chat is None:
+            return
+        try:
+            if update.callback_query:
+                try:
+                    await update.callback_query.answer()
+                except TelegramError:
+                    pass
+            await context.bot.send_message(chat_id=chat.id, text=self.texts.plain("apology"))
+        except Exception as e:  # the apology can fail too (the Bot API may be down): log and go on
+            log.warning("Telegram: could not send the apology to chat %s: %s", chat.id, e)
+
+
+def main_practice(answer: Answer) -> str | None:
+    """The practice an answer is mostly about: the first finding's, else the first source's."""
+    if answer.abstained:
+        return None
+    if answer.findings:
+        return answer.findings[0].practice_id
+    return answer.sources[0].practice_id if answer.sources else None
+
+
+def answer_from_sections(question: str, record: Record, section: str) -> Answer | None:
+    """An extractive answer quoting the record's own sections of type `section` (or all expert
+    sections for `expert`), each a numbered source."""
+    wanted = EXPERT_SECTIONS if section == "expert" else {section}
+    sections = [s for s in record.all_sections() if s.type in wanted]
+    if not sections:
+        return None
+    sources, statements = [], []
+    for n, s in enumerate(sections[:5], start=1):
+        sources.append(
+            Source(
+                n=n,
+                practice=record.title,
+                practice_id=record.id,
+                region=record.region or "",
+                offices=record.offices,
+                section=s.type,
+                document=s.document,
+                lines=s.lines,
+                text=s.text,
+                score=1.0,
+            )
+        )
+        statements.append(Statement(text=snippet(s.text, FOLLOWUP_SNIPPET), sources=[n]))
+    finding = Finding(practice_id=record.id, title=record.title, label=record.label(), statements=statements)
+    text = "\n".join(f"{st.text} [{st.sources[0]}]" for st in statements)
+    return Answer(question=question, answer=text, abstained=False, sources=sources, findings=[finding])
