@@ -576,7 +576,13 @@ def test_events_serialise_as_sse(sources: list[Source]) -> None:
 
 
 async def test_injected_passage_in_the_corpus_end_to_end(fake: FakeLLM, tmp_path: Path) -> None:
-    from conftest import build_assistant
+    from bot.service import Assistant
+    from indexer.build import build_index
+
+    def build_assistant(corpus_dir: Path, data_dir: Path) -> Assistant:  # as tests/conftest.py does
+        settings = Settings.model_construct().model_copy(update={"corpus_dir": corpus_dir, "data_dir": data_dir})
+        build_index(settings)
+        return Assistant.load(settings)
 
     pasco = PASCO.read_text(encoding="utf-8")
     anchor = "- ✓ Se incrementa la cobertura y pertinencia"
