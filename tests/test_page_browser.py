@@ -1,0 +1,239 @@
+"""The page in a real headless Chromium, over the real app and the index of the shipped corpus.
+
+Also, without a browser: the practice sheet's HTML and the page script's section labels.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.pages import STATIC_DIR, pages_router, render_practice
+from bot.service import Assistant
+from bot.web import create_app
+from indexer.models import SECTION_LABELS
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
+AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"
+
+
+def web_app(assistant: Assistant) -> Any:
+    app = create_app(assistant.settings, assistant)
+    if not any(getattr(route, "path", None) == "/practicas/{practice_id}" for route in app.routes):
+        app.include_router(pages_router())  # until create_app includes it itself
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(assistant: Assistant) -> Iterator[str]:
+    """The real app served by uvicorn on a free local port, in a background thread."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(web_app(assistant), host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn-page-test", daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(base_url: str) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=base_url, locale="es-PE", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.errors = errors  # type: ignore[attr-defined]
+        yield page
+        context.close()
+        browser.close()
+
+
+def ask(page: Any, question: str, region: str = "") -> Any:
+    page.goto("/")
+    page.wait_for_function("document.querySelectorAll('#region option').length > 1")
+    if region:
+        page.select_option("#region", region)
+    page.fill("#question", question)
+    page.click("#ask-button")
+    page.wait_for_selector("#answer p", state="visible")
+    page.wait_for_function("document.getElementById('answer').getAttribute('aria-busy') === 'false'")
+    return page.locator("#answer")
+
+
+@pytest.mark.browser
+def test_answer_citation_and_practice_sheet(page: Any) -> None:
+    answer = ask(page, RISK_QUESTION)
+    assert "Ayacucho" in answer.inner_text()
+    citations = page.locator("#answer button.cite")
+    assert citations.count() >= 1
+    assert page.locator("#sources li").count() >= 1
+
+    citations.first.click()
+    panel = page.locator("#passage")
+    panel.wait_for(state="visible")
+    panel_text = panel.inner_text()
+    assert re.search(r"\.(txt|pdf|docx)\b", page.locator("#passage-document").inner_text())
+    assert "línea" in panel_text
+    assert page.locator("#passage-text").inner_text().strip()
+    assert citations.first.get_attribute("aria-expanded") == "true"
+    page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+
+    ficha = page.locator(f"#sources a.ficha[href^='/practicas/{AYACUCHO_ID}']").first
+    ficha.click()
+    page.wait_for_url(re.compile(f"/practicas/{AYACUCHO_ID}"))
+    sheet = page.locator("article.sheet").inner_text()
+    assert "Recomendaciones" in sheet
+    assert "Indira Judhit Alvarez Ascencio" in sheet  # the expert who commented this practice
+    assert page.locator("#citado").count() == 1  # the cited passage is highlighted
+    assert page.get_by_role("button", name="Imprimir").is_visible()
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+@pytest.mark.browser
+def test_off_topic_question_shows_abstention(page: Any) -> None:
+    answer = ask(page, "¿Cuál es la receta del ceviche?")
+    assert "abstained" in (answer.get_attribute("class") or "")
+    assert "No encontré" in answer.inner_text()
+    assert page.locator("#answer button.cite").count() == 0
+    assert page.locator("#sources-block").is_hidden()
+
+
+@pytest.mark.browser
+def test_region_filter(page: Any) -> None:
+    answer = ask(page, "¿qué prácticas hay?", region="Ica")
+    assert "Nasca" in answer.inner_text()
+    assert "Ayacucho" not in answer.inner_text()
+    assert "region=Ica" in page.url
+
+
+@pytest.mark.browser
+def test_example_chip_and_empty_question(page: Any) -> None:
+    page.goto("/")
+    page.click("#ask-button")
+    assert page.locator("#error").inner_text() == "Escriba una pregunta."
+    page.get_by_role("button", name="¿A quién contacto sobre la práctica de Pasco?").click()
+    page.wait_for_function("document.querySelector('#answer p') && document.getElementById('answer').getAttribute('aria-busy') === 'false'")
+    assert "Pasco" in page.locator("#answer").inner_text()
+    assert page.input_value("#question") == "¿A quién contacto sobre la práctica de Pasco?"
+
+
+@pytest.mark.browser
+def test_server_error_detail_is_shown(page: Any) -> None:
+    detail = "El almacén de vectores (Chroma) no responde; intente de nuevo en unos minutos."
+
+    def fail(route: Any) -> None:
+        route.fulfill(status=503, content_type="application/json", body='{"detail": "%s"}' % detail)
+
+    page.route("**/api/ask**", fail)
+    try:
+        ask_page = page
+        ask_page.goto("/")
+        ask_page.fill("#question", "¿Qué hizo Junín?")
+        ask_page.click("#ask-button")
+        ask_page.wait_for_selector("#error", state="visible")
+        assert ask_page.locator("#error").inner_text() == detail
+    finally:
+        page.unroute("**/api/ask**")
+
+
+@pytest.mark.browser
+def test_streamed_answer_falls_back_and_renders_deltas(page: Any, base_url: str) -> None:
+    """Deltas are shown while they arrive and replaced by the final answer; 404 falls back to /api/ask."""
+    final = httpx.post(f"{base_url}/api/ask", json={"question": RISK_QUESTION}, timeout=30).json()
+    import json
+
+    stream = "".join(
+        f"event: delta\ndata: {json.dumps({'text': chunk}, ensure_ascii=False)}\n\n" for chunk in ("Según ", "las fuentes…")
+    ) + f"event: answer\ndata: {json.dumps(final, ensure_ascii=False)}\n\n"
+    page.route("**/api/ask/stream", lambda route: route.fulfill(status=200, content_type="text/event-stream", body=stream))
+    try:
+        answer = ask(page, RISK_QUESTION)
+        assert answer.inner_text().startswith(final["answer"].split("\n")[0][:40])
+        assert page.locator("#answer button.cite").count() >= 1
+        assert page.locator("#answer p.streaming").count() == 0
+    finally:
+        page.unroute("**/api/ask/stream")
+
+    page.route("**/api/ask/stream", lambda route: route.fulfill(status=404, content_type="application/json", body='{"detail": "Not Found"}'))
+    try:
+        answer = ask(page, RISK_QUESTION)
+        assert "Ayacucho" in answer.inner_text()
+    finally:
+        page.unroute("**/api/ask/stream")
+
+
+# ------------------------------------------------------------------ without a browser
+
+
+def test_script_section_labels_match_the_models() -> None:
+    script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    block = script[script.index("const SECTION_LABELS") : script.index("};", script.index("const SECTION_LABELS"))]
+    labels = dict(re.findall(r"(\w+): \"([^\"]+)\"", block))
+    assert labels == SECTION_LABELS
+
+
+def test_practice_sheet_escapes_and_orders(assistant: Assistant) -> None:
+    record = assistant.record(AYACUCHO_ID)
+    assert record is not None
+    evil = record.model_copy(update={"title": "<script>alert(1)</script>"})
+    page = render_practice(evil)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    order = [page.index(h) for h in ("Problema", "Resultados", "Comentarios de expertos", "Recomendaciones")]
+    assert order == sorted(order)
+
+
+def test_pages_without_an_index(tmp_path: Path, assistant: Assistant) -> None:
+    from fastapi.testclient import TestClient
+
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "empty"})
+    app = create_app(settings)
+    if not any(getattr(route, "path", None) == "/practicas/{practice_id}" for route in app.routes):
+        app.include_router(pages_router())
+    with TestClient(app) as client:
+        for url in ("/", "/practicas", f"/practicas/{AYACUCHO_ID}"):
+            response = client.get(url)
+            assert response.status_code == 503, url
+            assert "python -m indexer build" in response.text
+        assert client.get("/static/app.js").status_code == 200
