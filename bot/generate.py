@@ -6,6 +6,8 @@ set, `AnswerGenerator` asks the model to write an answer from the retrieved pass
 
 * every citation `[n]` must be the number of a passage that was given; a sentence citing any other
   number, or citing nothing, is dropped;
+* a sentence of fewer than `MIN_WORDS` words, or one that talks about instructions or prompts
+  (an echoed "ignora las instrucciones…") or repeats a run of the prompts' words, is dropped;
 * the figures of a sentence (numbers, decimals, percentages; "297 961" == "297,961" == "297.961")
   and its proper names (acronyms such as UGEL, DRE, IIEE and capitalised words such as Nasca,
   Pasco, Mi Oportunidad Técnica; case- and accent-insensitive) must appear in the passage(s) it
@@ -26,7 +28,9 @@ Public API::
 
 Streaming shows the answer as it is written, but sentence by sentence: a `delta` event carries one
 complete sentence (with its separator: " ", "\\n- " or "\\n\\n") once it has been checked, so
-nothing unchecked ever reaches a user. The last event is always `final`; its `answer` is the
+nothing unchecked ever reaches a user. Citations are written as in the extractive answer:
+"Sentence. [1][2]". `throttled()` coalesces the events for a display that may change at most once
+a second (Telegram message edits); `GenerationEvent.sse()` serialises one for a web page. The last event is always `final`; its `answer` is the
 checked generated `Answer` (whose `answer` text is exactly the concatenated deltas) or, on
 fallback, the extractive `Answer`, which the caller shows instead of the deltas.
 
@@ -94,7 +98,6 @@ class GenerationEvent(BaseModel):
     kept: int = 0
     total: int = 0
 
-
     def sse(self) -> str:
         """The event as one Server-Sent Events message: `event: delta|final` and `data: <json>`."""
         return f"event: {self.type}\ndata: {self.model_dump_json(exclude_none=True)}\n\n"
@@ -131,9 +134,8 @@ async def throttled(
                 shown, last = text, time.monotonic()
                 yield text, None
                 continue
-            if event is None:
-                if task.done() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+            if event is None:  # the stream ended without a final event: it raised
+                await task
                 return
             if event.type == "final":
                 yield (event.answer.answer if event.answer else text), event

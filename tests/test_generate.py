@@ -482,6 +482,8 @@ def test_streamed_text_does_not_depend_on_chunking(reply: str, sources: list[Sou
         deltas += assembler.feed(_visible(reply), final=True)
         assert "".join(deltas) == whole, size
     assert "Pérez" not in whole and "999" not in whole and "**" not in whole
+    again, checks_again, ok = check_reply(whole, sources)  # the shown text passes its own check
+    assert again == whole and ok and all(c.ok for c in checks_again)
 
 
 # ---------------------------------------------------------------------------------------------
