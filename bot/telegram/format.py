@@ -63,7 +63,7 @@ def corpus_html(text: str) -> str:
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    text = re.sub(r"\*\*|^#+\s*", "", " ".join(text.split()))
+    text = re.sub(r"\*\*|^#+\s*|^[-•*]\s+", "", " ".join(text.split()))
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)
@@ -74,8 +74,13 @@ def _markers(numbers: Iterable[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-def _where(offices: list[str], region: str | None) -> str:
-    where = ", ".join(offices)
+MAX_OFFICES = 3
+
+
+def _where(offices: list[str], region: str | None, max_offices: int | None = None) -> str:
+    """'DRE X, UGEL Y (Region)'; with `max_offices`, longer lists end in '+N'."""
+    shown = offices if max_offices is None or len(offices) <= max_offices else [*offices[:max_offices], f"+{len(offices) - max_offices}"]
+    where = ", ".join(shown)
     if region and region.lower() not in where.lower():
         where = f"{where} ({region})" if where else region
     return where
@@ -83,14 +88,15 @@ def _where(offices: list[str], region: str | None) -> str:
 
 def source_practice(source: Source) -> str:
     """'Practice — offices (region)' for a source."""
-    where = _where(source.offices, source.region)
+    where = _where(source.offices, source.region, MAX_OFFICES)
     return f"{source.practice} — {where}" if where else source.practice
 
 
 def render_source(source: Source, texts: Texts, *, with_practice: bool = True) -> str:
     """[n] Practice — offices · Section · document, lines a–b"""
     section = SECTION_LABELS.get(source.section, source.section)
-    lines = texts.plain("lines", start=source.lines[0], end=source.lines[1])
+    start, end = source.lines
+    lines = texts.plain("lines", start=start, end=end) if end > start else texts.plain("line", line=start)
     parts = [f"[{source.n}]"]
     if with_practice:
         parts.append(f"<b>{esc(source_practice(source))}</b> ·")

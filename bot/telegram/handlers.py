@@ -46,7 +46,7 @@ from bot.telegram.format import (
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.replies import reply_with_answer, send_html, typing
 from bot.telegram.texts import Texts
-from indexer.models import EXPERT_SECTIONS, Record, Source
+from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Record, Source
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +57,7 @@ MAX_SHEET_BUTTONS = 3
 MAX_LIST_BUTTONS = 30
 BUTTON_TITLE_CHARS = 38
 FOLLOWUP_SNIPPET = 700
-COMMANDS = {"start", "ayuda", "help", "buscar", "practica", "regiones"}
+EXPERT_LABEL = "comentarios de expertos"
 
 
 class AssistantRunner:
@@ -294,6 +294,7 @@ class BotHandlers:
         chat_id = update.effective_chat.id
         async with typing(context.bot, chat_id):
             practice_id = None
+            record = None
             ctx = self.contexts.get(chat_id)
             if ctx and ctx.practice_id and await self.runner.call(is_followup, question, partial(self._names_other, ctx.practice_id)):
                 answer, record = await self._followup_answer(question, ctx.practice_id)
@@ -316,7 +317,7 @@ class BotHandlers:
             chat_id,
             answer,
             self.texts,
-            keyboard=self._answer_keyboard(answer, answer_id),
+            keyboard=self._answer_keyboard(answer, answer_id, record),
             reply_to=reply_to,
             header=header,
         )
@@ -331,6 +332,8 @@ class BotHandlers:
         index has nothing to say, quote the practice's own section."""
         record: Record | None = await self.runner.call(self.assistant.record, practice_id)
         section = asked_section(question)
+        if record is not None and section and not has_section(record, section):
+            return self._missing_section(question, record, section), record
         attempts = [Filters(practice_id=practice_id, section=section)] if section else []
         attempts.append(Filters(practice_id=practice_id))
         for filters in attempts:
@@ -343,6 +346,16 @@ class BotHandlers:
                 return quoted, record
         return answer, record
 
+    def _missing_section(self, question: str, record: Record, section: str) -> Answer:
+        """Say plainly that the practice's sheet has no such section (rather than quote another)."""
+        if section == "contacts":
+            where = ", ".join(record.offices) or record.region or record.title
+            text = self.texts.plain("contacts_missing", offices=where)
+        else:
+            label = EXPERT_LABEL if section == "expert" else SECTION_LABELS.get(section, section)
+            text = self.texts.plain("section_missing", section=label)
+        return Answer(question=question, answer=text, abstained=True)
+
     # --- buttons ---------------------------------------------------------------------------------------
 
     def _sheet_keyboard(self, practice_ids: list[str], titles: dict[str, str], limit: int = MAX_SHEET_BUTTONS) -> InlineKeyboardMarkup | None:
@@ -353,15 +366,17 @@ class BotHandlers:
         ]
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def _answer_keyboard(self, answer: Answer, answer_id: int) -> InlineKeyboardMarkup:
+    def _answer_keyboard(self, answer: Answer, answer_id: int, record: Record | None = None) -> InlineKeyboardMarkup:
         rows: list[list[InlineKeyboardButton]] = []
+        if answer.abstained and record is not None:
+            rows.extend(list(r) for r in self._sheet_keyboard([record.id], {record.id: record.title}).inline_keyboard)
         if not answer.abstained:
             ids = [f.practice_id for f in answer.findings] or [s.practice_id for s in answer.sources[:1]]
             titles = {f.practice_id: f.title for f in answer.findings} | {s.practice_id: s.practice for s in answer.sources if s.practice_id not in {f.practice_id for f in answer.findings}}
             sheets = self._sheet_keyboard(ids, titles)
             if sheets:
                 rows.extend(list(r) for r in sheets.inline_keyboard)
-        rows.append([InlineKeyboardButton(self.texts.plain("buttons.more"), callback_data=cb.pack(cb.MORE, str(answer_id)))])
+            rows.append([InlineKeyboardButton(self.texts.plain("buttons.more"), callback_data=cb.pack(cb.MORE, str(answer_id)))])
         rows.append(
             [
                 InlineKeyboardButton(self.texts.plain("buttons.up"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:u")),
@@ -482,6 +497,12 @@ def main_practice(answer: Answer) -> str | None:
     if answer.findings:
         return answer.findings[0].practice_id
     return answer.sources[0].practice_id if answer.sources else None
+
+
+def has_section(record: Record, section: str) -> bool:
+    if section == "expert":
+        return bool(record.experts) or any(s.type in EXPERT_SECTIONS for s in record.sections)
+    return any(s.type == section for s in record.all_sections())
 
 
 def answer_from_sections(question: str, record: Record, section: str) -> Answer | None:

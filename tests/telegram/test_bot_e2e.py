@@ -136,6 +136,14 @@ async def test_followups_refer_to_the_practice_just_discussed(harness: Harness, 
     contacts = [s for s in junin.sections if s.type == "contacts"]
     assert contacts and contacts[0].text.split("\n")[0].strip() in contact.plain
 
+    # a practice whose sheet has no contacts: said plainly, with its offices and its sheet
+    angaraes = assistant.find_practice("UGEL Angaraes")
+    assert not [s for s in angaraes.sections if s.type == "contacts"]
+    await harness.say(5, "/practica UGEL Angaraes")
+    [none] = await harness.say(5, "¿quién es el contacto?")
+    assert "no registra contactos" in none.plain and "UGEL Angaraes" in none.plain
+    assert any(b["text"].startswith("📄") for b in none.buttons)
+
     # a new question about something else is not a follow-up
     [other] = await harness.say(5, Q_CALLAO)
     assert not other.plain.startswith("Sobre la práctica")
