@@ -1,0 +1,172 @@
+"""The web API end to end: a real uvicorn server over the real index of the shipped corpus."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from bot.service import Assistant
+from bot.web import create_app
+from conftest import CORPUS, make_settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        self.port = _free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.05)
+        assert self.server.started, "server did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def api(assistant: Assistant, shipped_data_dir: Path) -> Iterator[httpx.Client]:
+    app = create_app(make_settings(CORPUS, shipped_data_dir), assistant, start_telegram=False)
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
+def ask(api: httpx.Client, question: str, **extra: object) -> dict:
+    response = api.post("/api/ask", json={"question": question, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def cited(answer: dict) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
+
+
+def test_design_card_question_leads_with_ayacucho(api):
+    body = ask(api, "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?")
+    assert not body["abstained"] and body["mode"] == "extractive"
+    first = body["sources"][0]
+    assert first["practice"].startswith("Fortalecemos la gestión del riesgo de desastres")
+    assert first["region"] == "Ayacucho" and "DRE Ayacucho" in first["offices"]
+    assert set(first) == {"n", "practice", "practice_id", "region", "offices", "section", "document", "lines", "text", "score"}
+    assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
+    scores = [s["score"] for s in body["sources"]]
+    assert scores == sorted(scores, reverse=True)
+    assert "Ayacucho" in body["answer"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?",
+        "Tenemos muchos casos de violencia escolar y no hay psicólogos en los colegios",
+        "¿Qué recomendaron los expertos para la sostenibilidad de la práctica de Ayacucho?",
+        "¿A quién contacto sobre la práctica de Pasco?",
+        "apoyo emocional a estudiantes, familias y docentes",
+        "Which practices address disaster risk in rural schools?",
+    ],
+)
+def test_every_citation_is_a_returned_source_and_every_statement_cites(api, question):
+    body = ask(api, question)
+    numbers = {s["n"] for s in body["sources"]}
+    assert cited(body) and cited(body) <= numbers
+    statements = [p for p in body["answer"].split("\n\n")[1:] or [body["answer"]] if p.strip()]
+    for paragraph in statements:
+        assert re.search(r"\[\d+\]\s*$", paragraph.strip()), paragraph
+
+
+def test_figure_question_returns_the_figure(api):
+    body = ask(api, "¿Cuántos estudiantes fueron evaluados en la práctica de evaluación de aprendizajes de Lima Metropolitana?")
+    assert "297,961" in body["answer"]
+    n = int(re.search(r"297,961[^\[]*\[(\d+)\]", body["answer"]).group(1))
+    assert "297,961" in next(s for s in body["sources"] if s["n"] == n)["text"]
+
+
+def test_question_without_accents(api):
+    body = ask(api, "cuantos dispositivos de seguridad se distribuyeron en ayacucho")
+    assert "638" in body["answer"]
+
+
+@pytest.mark.parametrize("question", ["¿Cuál es el tipo de cambio del dólar hoy?", "receta de ceviche", "Dame la lista de plazas docentes vacantes en Cusco para 2027"])
+def test_off_topic_question_abstains_and_says_what_is_covered(api, question):
+    body = ask(api, question)
+    assert body["abstained"] is True and body["sources"] == []
+    assert "No encontré" in body["answer"] and "Ayacucho" in body["answer"]
+
+
+def test_expert_question_cites_expert_commentary(api):
+    body = ask(api, "¿Quién comentó la práctica de la UGEL Nasca y qué destacó?")
+    assert "Coaguila" in body["answer"]
+    assert body["sources"][0]["section"].startswith("expert_")
+
+
+def test_filters(api):
+    body = ask(api, "¿qué prácticas hay?", filters={"region": "Callao"})
+    assert not body["abstained"] and {s["region"] for s in body["sources"]} == {"Callao"}
+    body = ask(api, "sostenibilidad de la práctica", filters={"section": "expert"})
+    assert body["sources"] and all(s["section"].startswith("expert_") for s in body["sources"])
+    body = ask(api, "resultados", filters={"office": "UGEL Nasca", "section": "results"})
+    assert {s["practice_id"] for s in body["sources"]} == {"compartimos-nuestro-amor-por-la-lectura-en"}
+    assert {s["section"] for s in body["sources"]} == {"results"}
+    body = ask(api, "resultados", filters={"region": "Ica"})
+    assert all(s["region"] == "Ica" for s in body["sources"]), "Ica is not Huancavelica"
+
+
+@pytest.mark.parametrize("payload", [{"question": ""}, {"question": "   "}, {"question": "x" * 2001}, {}, {"question": "ok", "k": 0}])
+def test_bad_questions_get_422_in_spanish(api, payload):
+    response = api.post("/api/ask", json=payload)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail
+    assert "Traceback" not in response.text
+
+
+def test_empty_and_long_question_messages(api):
+    assert api.post("/api/ask", json={"question": ""}).json()["detail"] == "Escriba una pregunta."
+    assert "2000 caracteres" in api.post("/api/ask", json={"question": "x" * 2001}).json()["detail"]
+
+
+def test_search_practices_and_health(api):
+    results = api.get("/api/search", params={"q": "biblioteca digital multigrado", "k": 3}).json()["results"]
+    assert len(results) == 3 and results[0]["region"] == "Ica"
+    practices = api.get("/api/practices").json()["practices"]
+    assert len(practices) == 10
+    ica = api.get("/api/practices", params={"region": "Ica"}).json()["practices"]
+    assert [p["offices"] for p in ica] == [["UGEL Nasca"]]
+    record = api.get(f"/api/practices/{ica[0]['id']}").json()
+    assert record["experts"][0]["expert"] == "Liliana Coaguila Manero"
+    assert {s["type"] for s in record["sections"]} >= {"problem", "strategies", "results"}
+    assert api.get("/api/practices/no-existe").status_code == 404
+    health = api.get("/healthz").json()
+    assert health["status"] == "ok" and health["practices"] == 10 and health["chunks"] > 100
+
+
+def test_missing_index_answers_503_with_instructions(tmp_path: Path):
+    app = create_app(make_settings(CORPUS, tmp_path / "vacio"), start_telegram=False)
+    with LiveServer(app) as server:
+        for method, path, body in [("post", "/api/ask", {"question": "hola"}), ("get", "/healthz", None), ("get", "/api/practices", None)]:
+            response = httpx.request(method, server.url + path, json=body, timeout=30)
+            assert response.status_code == 503
+            assert "python -m indexer build" in response.json()["detail"]

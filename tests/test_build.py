@@ -1,0 +1,219 @@
+"""Index builds: incremental, atomic, one writer, bad files, DOCX, Chroma server mode."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.service import Assistant
+from conftest import ROOT, make_settings
+from indexer.build import build_index
+from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
+
+
+def test_incremental_build_embeds_only_the_changed_document(corpus_copy: Path, tmp_path: Path):
+    settings = make_settings(corpus_copy, tmp_path / "data")
+    first = build_index(settings)
+    assert (first.documents, first.practices, first.expert_commentaries) == (5, 10, 8)
+    assert first.embedded == first.chunks > 100
+
+    again = build_index(settings)
+    assert again.unchanged and again.embedded == 0 and again.build == first.build
+
+    sheet = corpus_copy / "ficha-dre-junin-seguimiento-evaluacion-pat.txt"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace(
+        "Jaime Ortega Cárdenas", "Jaime Ortega Cárdenas (coordinador del PAT 2026)"), encoding="utf-8")
+    changed = build_index(settings)
+    assert not changed.unchanged and 0 < changed.embedded < 5
+    assert any("coordinador del PAT" in p.text for p in current_files(settings.data_dir).passages())
+
+
+def test_changed_passages_are_the_only_new_vectors(corpus_copy: Path, tmp_path: Path):
+    settings = make_settings(corpus_copy, tmp_path / "data")
+    first = build_index(settings)
+    before = {p.id for p in current_files(settings.data_dir).passages()}
+    deck = corpus_copy / "presentacion-ugel07-mancomunidad-educativa.txt"
+    deck.write_text(deck.read_text(encoding="utf-8") + "\n\nLecciones aprendidas\n\nLa articulación con las siete municipalidades se sostuvo con actas firmadas cada trimestre.\n", encoding="utf-8")
+    second = build_index(settings)
+    after = current_files(settings.data_dir).passages()
+    new = [p for p in after if p.id not in before]
+    assert second.embedded == len(new) > 0
+    assert {p.document for p in new} == {"presentacion-ugel07-mancomunidad-educativa.txt"}
+    assert second.build != first.build
+
+
+def test_removed_document_disappears(corpus_copy: Path, tmp_path: Path):
+    settings = make_settings(corpus_copy, tmp_path / "data")
+    build_index(settings)
+    (corpus_copy / "presentacion-ugel07-mancomunidad-educativa.txt").unlink()
+    summary = build_index(settings)
+    assert summary.embedded == 0 and summary.practices == 9
+    assistant = Assistant.load(settings)
+    assert all("presentacion-ugel07" not in s.document for s in assistant.search("Mancomunidad Educativa municipalidades", k=20))
+
+
+def test_failed_build_leaves_previous_index_serving(corpus_copy: Path, tmp_path: Path):
+    settings = make_settings(corpus_copy, tmp_path / "data")
+    build_index(settings)
+    serving = current_build_id(settings.data_dir)
+    assistant = Assistant.load(settings)
+    (corpus_copy / "nuevo.md").write_text("# Nueva práctica\n\nUn texto nuevo sobre tutoría entre pares en secundaria.\n", encoding="utf-8")
+
+    calls = []
+
+    def failing_embedder(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        raise RuntimeError("el modelo se cayó a mitad de camino")
+
+    with pytest.raises(RuntimeError):
+        build_index(settings, embed_texts=failing_embedder)
+    assert calls, "the build reached the embedding step"
+    assert current_build_id(settings.data_dir) == serving
+    assert [p.name for p in builds_dir(settings.data_dir).iterdir()] == [serving]
+    answer = assistant.ask("¿Cuántos dispositivos de seguridad se distribuyeron en Ayacucho?")
+    assert "638" in answer.answer
+
+
+def test_failure_while_writing_leaves_previous_index(corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    settings = make_settings(corpus_copy, tmp_path / "data")
+    build_index(settings)
+    serving = current_build_id(settings.data_dir)
+    (corpus_copy / "nuevo.md").write_text("# Otra\n\nTexto distinto sobre convivencia escolar.\n", encoding="utf-8")
+    import indexer.build as build_module
+
+    def broken_write(*args, **kwargs):
+        raise OSError("disco lleno")
+
+    monkeypatch.setattr(build_module.BuildFiles, "write", broken_write)
+    with pytest.raises(OSError):
+        build_index(settings)
+    assert current_build_id(settings.data_dir) == serving
+    assert [p.name for p in builds_dir(settings.data_dir).iterdir()] == [serving]
+    assert Assistant.load(settings).ask("brigadas de gestión del riesgo").sources
+
+
+def test_second_concurrent_build_is_refused(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys,time; from filelock import FileLock; l=FileLock(sys.argv[1]); l.acquire(); print('locked', flush=True); time.sleep(60)", str(data / ".build.lock")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = subprocess.run(
+            [sys.executable, "-m", "indexer", "build", "--corpus", str(ROOT / "corpus"), "--data", str(data), "--quiet"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 3
+    assert "Ya hay una indexación en curso" in result.stderr
+    assert current_build_id(data) is None
+
+
+def test_broken_and_empty_files_are_skipped_with_a_message(corpus_copy: Path, tmp_path: Path):
+    (corpus_copy / "roto.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage without xref")
+    (corpus_copy / "vacio.txt").write_text("   \n\n", encoding="utf-8")
+    (corpus_copy / "sub").mkdir()
+    (corpus_copy / "sub" / "dañado.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    result = subprocess.run(
+        [sys.executable, "-m", "indexer", "build", "--corpus", str(corpus_copy), "--data", str(tmp_path / "data"), "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Omitido: roto.pdf" in result.stderr
+    assert "Omitido: vacio.txt — archivo vacío" in result.stderr
+    assert "Omitido: sub/dañado.docx" in result.stderr
+    assert "10 prácticas" in result.stdout
+    status = subprocess.run([sys.executable, "-m", "indexer", "status", "--data", str(tmp_path / "data")], cwd=ROOT, capture_output=True, text=True)
+    assert status.returncode == 0 and "roto.pdf" in status.stdout
+
+
+def test_docx_document_becomes_one_record(tmp_path: Path):
+    import docx
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    document = docx.Document()
+    document.add_heading("Guía de tutoría entre pares", level=1)
+    document.add_paragraph("Los estudiantes de quinto grado acompañan a los de primero en lectura durante el recreo.")
+    document.add_heading("Resultados", level=2)
+    document.add_paragraph("La asistencia a la biblioteca escolar subió de 20 a 45 estudiantes por semana.")
+    document.save(str(corpus / "guia.docx"))
+    assistant_settings = make_settings(corpus, tmp_path / "data")
+    summary = build_index(assistant_settings)
+    assert summary.other_documents == 1 and summary.practices == 0
+    record = current_files(assistant_settings.data_dir).records()[0]
+    assert record.title == "Guía de tutoría entre pares" and record.kind == "document"
+    assert [s.heading for s in record.sections] == ["Guía de tutoría entre pares", "Resultados"]
+
+
+def test_cli_practices_and_missing_index(tmp_path: Path, shipped_data_dir: Path):
+    listed = subprocess.run([sys.executable, "-m", "indexer", "practices", "--json", "--data", str(shipped_data_dir)], cwd=ROOT, capture_output=True, text=True)
+    assert listed.returncode == 0
+    import json
+
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 10 and sum(r["expert_commentary"] for r in rows) == 8
+    missing = subprocess.run([sys.executable, "-m", "indexer", "status", "--data", str(tmp_path / "nada")], cwd=ROOT, capture_output=True, text=True)
+    assert missing.returncode == 4 and "python -m indexer build" in missing.stderr
+    with pytest.raises(IndexMissing):
+        Assistant.load(make_settings(ROOT / "corpus", tmp_path / "nada"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def chroma_server(tmp_path: Path):
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = _free_port()
+    process = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("chroma run did not start")
+    yield port
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_chroma_server_mode(chroma_server: int, tmp_path: Path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = make_settings(ROOT / "corpus", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    summary = build_index(settings)
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server, settings=ChromaSettings(anonymized_telemetry=False))
+    collection = client.get_collection(f"bpge-{summary.build}")
+    assert collection.count() == summary.chunks
+    assert not (builds_dir(settings.data_dir) / summary.build / "chroma").exists()
+    answer = Assistant.load(settings).ask("¿Qué presentó la UGEL Angaraes en el intercambio?")
+    assert answer.sources[0].practice.startswith("Facilitadores del bienestar emocional")
+
+
+def test_chroma_server_down_is_a_clear_error(tmp_path: Path):
+    settings = make_settings(ROOT / "corpus", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=_free_port())
+    with pytest.raises(StoreUnavailable):
+        build_index(settings)
+    assert current_build_id(settings.data_dir) is None
