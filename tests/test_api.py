@@ -15,7 +15,7 @@ import uvicorn
 
 from bot.service import Assistant
 from bot.web import create_app
-from conftest import CORPUS, make_settings
+from support import CORPUS, make_settings
 
 
 def _free_port() -> int:

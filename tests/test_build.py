@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bot.service import Assistant
-from conftest import ROOT, make_settings
+from support import ROOT, make_settings
 from indexer.build import build_index
 from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
 
