@@ -223,6 +223,7 @@ class _LazyAssistant:
 
 def _include_optional_routers(app: FastAPI, settings: Settings) -> None:
     """Telegram webhook and feedback API, and the page."""
+    from bot.pages import pages_router
     from bot.telegram.app import telegram_webhook_router
     from bot.telegram.feedback import FeedbackStore
     from bot.telegram.feedback_api import feedback_router
@@ -234,3 +235,4 @@ def _include_optional_routers(app: FastAPI, settings: Settings) -> None:
         return app.state.feedback
 
     app.include_router(feedback_router(settings, store))
+    app.include_router(pages_router())
