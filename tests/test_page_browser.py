@@ -91,13 +91,12 @@ def page(base_url: str) -> Iterator[Any]:
 
 def ask(page: Any, question: str, region: str = "") -> Any:
     page.goto("/")
-    page.wait_for_function("document.querySelectorAll('#region option').length > 1")
+    page.wait_for_selector("#region[data-loaded]", state="attached")
     if region:
         page.select_option("#region", region)
     page.fill("#question", question)
     page.click("#ask-button")
-    page.wait_for_selector("#answer p", state="visible")
-    page.wait_for_function("document.getElementById('answer').getAttribute('aria-busy') === 'false'")
+    page.wait_for_selector("#result[data-state='done'] #answer[aria-busy='false'] p", state="visible")
     return page.locator("#answer")
 
 
@@ -154,7 +153,7 @@ def test_example_chip_and_empty_question(page: Any) -> None:
     page.click("#ask-button")
     assert page.locator("#error").inner_text() == "Escriba una pregunta."
     page.get_by_role("button", name="¿A quién contacto sobre la práctica de Pasco?").click()
-    page.wait_for_function("document.querySelector('#answer p') && document.getElementById('answer').getAttribute('aria-busy') === 'false'")
+    page.wait_for_selector("#result[data-state='done'] #answer[aria-busy='false'] p", state="visible")
     assert "Pasco" in page.locator("#answer").inner_text()
     assert page.input_value("#question") == "¿A quién contacto sobre la práctica de Pasco?"
 
@@ -172,7 +171,7 @@ def test_server_error_detail_is_shown(page: Any) -> None:
         ask_page.goto("/")
         ask_page.fill("#question", "¿Qué hizo Junín?")
         ask_page.click("#ask-button")
-        ask_page.wait_for_selector("#error", state="visible")
+        ask_page.wait_for_selector("#result[data-state='error'] #error", state="visible")
         assert ask_page.locator("#error").inner_text() == detail
     finally:
         page.unroute("**/api/ask**")

@@ -138,6 +138,7 @@
     answerBox.setAttribute("aria-busy", loading ? "true" : "false");
     statusBox.textContent = loading ? message || MESSAGES.loading : "";
     statusBox.classList.toggle("loading", loading);
+    if (loading) result.dataset.state = "loading";
   }
 
   function reset() {
@@ -159,6 +160,7 @@
     answerBox.className = "answer";
     errorBox.textContent = message;
     errorBox.hidden = false;
+    result.dataset.state = "error";
   }
 
   // ------------------------------------------------------------ answer
@@ -215,6 +217,7 @@
       );
     }
     renderSources(data.sources || []);
+    result.dataset.state = "done";
   }
 
   function renderSources(list) {
@@ -453,6 +456,7 @@
         );
       }
       if (selected) region.value = selected;
+      region.dataset.loaded = "true";
     } catch (err) {
       if (err instanceof HttpError) {
         result.hidden = false;
