@@ -411,6 +411,10 @@
     reset();
     setLoading(true);
     rememberInUrl(text);
+    if (result.getBoundingClientRect().top > window.innerHeight * 0.75) {
+      const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      result.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+    }
     const body = requestBody(text);
     try {
       let data = streamAvailable ? await askStream(body, controller.signal) : null;
