@@ -31,7 +31,6 @@ def main() -> int:
     import uvicorn
     from playwright.sync_api import sync_playwright
 
-    from bot.pages import pages_router
     from bot.service import Assistant
     from bot.web import create_app
     from indexer.build import build_index
@@ -54,8 +53,6 @@ def main() -> int:
         build_index(settings)
     assistant = Assistant.load(settings)
     app = create_app(settings, assistant)
-    if not any(getattr(route, "path", None) == "/practicas/{practice_id}" for route in app.routes):
-        app.include_router(pages_router())
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

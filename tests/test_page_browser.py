@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.pages import STATIC_DIR, pages_router, render_practice
+from bot.pages import STATIC_DIR, render_practice
 from bot.service import Assistant
 from bot.web import create_app
 from indexer.models import SECTION_LABELS
@@ -36,13 +36,6 @@ RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas ru
 AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"
 
 
-def web_app(assistant: Assistant) -> Any:
-    app = create_app(assistant.settings, assistant)
-    if not any(getattr(route, "path", None) == "/practicas/{practice_id}" for route in app.routes):
-        app.include_router(pages_router())  # until create_app includes it itself
-    return app
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,7 +48,7 @@ def base_url(assistant: Assistant) -> Iterator[str]:
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(web_app(assistant), host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(create_app(assistant.settings, assistant), host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn-page-test", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -227,10 +220,7 @@ def test_pages_without_an_index(tmp_path: Path, assistant: Assistant) -> None:
     from fastapi.testclient import TestClient
 
     settings = assistant.settings.model_copy(update={"data_dir": tmp_path / "empty"})
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/practicas/{practice_id}" for route in app.routes):
-        app.include_router(pages_router())
-    with TestClient(app) as client:
+    with TestClient(create_app(settings)) as client:
         for url in ("/", "/practicas", f"/practicas/{AYACUCHO_ID}"):
             response = client.get(url)
             assert response.status_code == 503, url
