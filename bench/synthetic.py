@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO / "corpus"
 FILE_PREFIX = "ficha-syn-"
 MIN_BYTES, MAX_BYTES = 5000, 10000
+MAX_TITLE_CHARS = 125  # the real titles are 20–135 characters (quotes included)
 
 # --------------------------------------------------------------------------------------------------
 # Geography: Peru's regions (24 departments + Callao, Lima split in Metropolitana / Provincias) and,
@@ -107,11 +108,25 @@ TITLE_TAILS = [
     "para la mejora sostenible de los aprendizajes y la calidad educativa",
     "para garantizar la continuidad del servicio educativo",
     "en el marco de gestión por procesos",
-    "en las instituciones educativas focalizadas",
     "potenciado por la tecnología",
     "y de la acción a la mejora de los aprendizajes",
     "para una mejor educación",
     "", "", "",
+]
+# Who or where a practice is for, in the corpus's own words.
+TITLE_AUDIENCES = [
+    "en instituciones educativas rurales unidocentes y multigrado",
+    "de estudiantes con discapacidad",
+    "en Educación Básica Alternativa",
+    "en los CETPRO",
+    "en comunidades rurales",
+    "de las redes educativas",
+    "con las familias y la comunidad",
+    "con los gobiernos locales",
+    "de directivos y docentes",
+    "en los niveles inicial, primaria y secundaria",
+    "de los especialistas de la DRE y las UGEL",
+    "en las instituciones educativas focalizadas",
 ]
 TITLE_SCOPES = ["en la región {region}", "de la {office}", "en {region}", "de la DRE {region} y sus UGEL", "", ""]
 
@@ -145,6 +160,23 @@ class Pools:
     given_names: list[str] = field(default_factory=list)
     surnames: list[str] = field(default_factory=list)
     gallery: list[str] = field(default_factory=list)
+    focus: list[tuple[str, str]] = field(default_factory=list)  # short lead phrases, for titles
+
+    def collect_focus(self) -> None:
+        """The bold or 'X:' lead phrases of bullets ('Gobernanza colegiada'), nominal ones only."""
+        for pool in (self.strategies, self.results, self.key_aspects, self.opportunities, self.recommendations):
+            for topic, text in pool:
+                m = re.match(r"^\*\*(.+?)\*\*", text) or re.match(r"^([^:.,*]{6,80}):\s", text)
+                if not m:
+                    continue
+                phrase = re.sub(r"^(El|La|Los|Las) ", "", m.group(1).strip().rstrip(":.").strip())
+                words = phrase.split()
+                if (not 2 <= len(words) <= 8 or re.search(r"\d", phrase) or words[-1].lower() in {"a", "de", "en"}
+                        or re.search(r"(ar|er|ir)$", words[0])):  # no verbs: 'Garantizar acciones…'
+                    continue
+                phrase = phrase[:1].upper() + phrase[1:]
+                if phrase not in [f for _, f in self.focus]:
+                    self.focus.append((topic, phrase))
 
     def topics(self) -> list[str]:
         """Source practices with enough text of their own to lead a synthetic practice."""
@@ -377,6 +409,7 @@ def load_pools(corpus_dir: Path = DEFAULT_CORPUS) -> Pools:
         _read_report(path.read_text(encoding="utf-8"), pools)
     if not pools.strategy_intros:
         pools.strategy_intros.append(STRATEGY_INTRO_DEFAULT)
+    pools.collect_focus()
     missing = [k for k, v in vars(pools).items() if not v]
     if missing:
         raise SystemExit(f"synthetic: the corpus in {corpus_dir} gave no text for: {', '.join(missing)}")
@@ -504,6 +537,19 @@ def _slug(text: str, max_chars: int = 48) -> str:
     return slug[:max_chars].rstrip("-") or "practica"
 
 
+def _fold(text: str) -> str:
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^0-9a-z]+", " ", ascii_).strip()
+
+
+def _lower_first(phrase: str) -> str:
+    """'Monitoreo sistemático' → 'monitoreo sistemático'; 'Apoyo Educativo Interno (SAEI)' unchanged."""
+    words = phrase.split()
+    if len(words) > 1 and words[1][:1].isupper():
+        return phrase
+    return phrase[:1].lower() + phrase[1:]
+
+
 def _sample(
     rng: random.Random, pool: list[tuple[str, str]], k: int, primary: str, share: float = 0.6, keep_order: bool = False
 ) -> list[str]:
@@ -555,6 +601,8 @@ class Generator:
         self.expert_share = expert_share
         self.topics = [t for t in pools.topics() if t in TITLE_HEADS]
         self.titles: set[str] = set()
+        self.title_words: dict[str, list[frozenset[str]]] = {}
+        self.similar_titles = 0
 
     def _offices(self, rng: random.Random, region: str) -> tuple[list[str], str]:
         kind = "GRE" if region in GRE_REGIONS else "DRE"
@@ -576,19 +624,56 @@ class Generator:
         return offices, line
 
     def _title(self, rng: random.Random, topic: str, region: str, offices: list[str]) -> str:
-        for attempt in range(40):
-            head = rng.choice(TITLE_HEADS[topic] if attempt < 20 else [h for hs in TITLE_HEADS.values() for h in hs])
+        """A title recombined from real title fragments and real strategy/result lead phrases.
+
+        Titles of one region are kept clearly distinct (word overlap, as an indexer may merge two
+        practices of a region whose titles nearly match, the way a sheet and a report describe one).
+        """
+        own_focus = [f for t, f in self.pools.focus if t == topic]
+        all_focus = [f for _, f in self.pools.focus]
+        all_heads = [h for hs in TITLE_HEADS.values() for h in hs]
+        taken = self.title_words.setdefault(region, [])
+        title = ""
+        for attempt in range(200):
+            head = rng.choice(TITLE_HEADS[topic] if attempt < 100 else all_heads)
             tail = rng.choice(TITLE_TAILS)
+            audience = rng.choice(TITLE_AUDIENCES) if rng.random() < 0.5 else ""
             scope = rng.choice(TITLE_SCOPES).format(region=region, office=offices[-1])
-            title = " ".join(p for p in (head, tail, scope) if p)
-            if title not in self.titles:
+            f1 = rng.choice(own_focus) if own_focus and rng.random() < 0.6 else rng.choice(all_focus)
+            f2 = rng.choice(all_focus)
+            form = rng.random()
+            if form < 0.25:
+                parts = [head, tail, audience, scope]
+            elif form < 0.55:
+                parts = [f"{head}: {_lower_first(f1)}", audience, scope if rng.random() < 0.6 else ""]
+            elif form < 0.75 and f1 != f2:
+                parts = [f"{head}: {_lower_first(f1)} y {_lower_first(f2)}", scope if rng.random() < 0.5 else ""]
+            elif form < 0.9 and f1 != f2:
+                parts = [f"{f1} y {_lower_first(f2)}", audience or tail, scope]
+            else:
+                parts = [f1, audience, tail, scope]
+            title = " ".join(p for p in parts if p)
+            if len(title) > MAX_TITLE_CHARS or title in TITLE_HEADS.get(topic, []):
+                continue
+            words = frozenset(_fold(title).split())
+            if title in self.titles:
+                continue
+            n_words = len(words)
+            for other in taken:  # too similar: sharing most words (a bit stricter than the indexer's merge)
+                overlap = len(words & other)
+                if overlap >= 0.75 * min(n_words, len(other)) and overlap >= 0.55 * max(n_words, len(other)):
+                    break
+            else:
                 break
+        else:
+            self.similar_titles += 1  # out of variety: a near-duplicate title (an indexer may merge it)
         n = 2
         base = title
         while title in self.titles:
             title = f"{base} ({n})"
             n += 1
         self.titles.add(title)
+        taken.append(frozenset(_fold(title).split()))
         return title
 
     def practice(self, index: int) -> Practice:

@@ -89,7 +89,7 @@ def test_files_have_the_sheet_shape(generated):
         assert synthetic.MIN_BYTES <= size <= synthetic.MAX_BYTES, (name, size)
         lines = [line for line in text.splitlines() if line.strip()]
         assert lines[0] == "## BUENA PRÁCTICA DE GESTIÓN EDUCATIVA"
-        assert lines[1].startswith("# ") and len(lines[1]) > 10
+        assert lines[1].startswith("# ") and 10 < len(lines[1]) <= synthetic.MAX_TITLE_CHARS + 4
         region = lines[2].removeprefix("REGIÓN ")
         assert lines[2].startswith("REGIÓN ") and region in {r.upper() for r in synthetic.REGIONS}
         assert re.match(r"^(DRE|GRE|UGEL) ", lines[3], re.IGNORECASE), lines[3]
