@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+try:
+    from tests.fake_llm_server import FakeLLM, Reply
+except ImportError:  # tests/ is not a package and only it is on sys.path
+    from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
+
 RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
 AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"
 
@@ -42,13 +48,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def base_url(assistant: Assistant) -> Iterator[str]:
-    """The real app served by uvicorn on a free local port, in a background thread."""
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a free local port, in a background thread."""
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(assistant.settings, assistant), host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn-page-test", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -57,9 +63,18 @@ def base_url(assistant: Assistant) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the web app did not start")
         time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url(assistant: Assistant) -> Iterator[str]:
+    """The real app (extractive answers) over the shipped corpus."""
+    with serve(create_app(assistant.settings, assistant)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +209,32 @@ def test_streamed_answer_falls_back_and_renders_deltas(page: Any, base_url: str)
         assert "Ayacucho" in answer.inner_text()
     finally:
         page.unroute("**/api/ask/stream")
+
+
+@pytest.mark.browser
+def test_generated_answer_streams_into_the_page(page: Any, assistant: Assistant) -> None:
+    """With an LLM configured (the scripted server), checked sentences appear as they are written."""
+    written = (
+        "La práctica de Ayacucho fortalece la gestión del riesgo de desastres para garantizar la continuidad "
+        "del servicio educativo [3]. Según la experta, hay que cerrar brechas en las instituciones educativas "
+        "rurales y de difícil acceso [1]."
+    )
+    with FakeLLM() as llm:
+        llm.reply = Reply(written, chunk_chars=6, chunk_delay_s=0.04)
+        settings = assistant.settings.model_copy(
+            update={"llm_base_url": llm.base_url, "llm_model": "fake", "llm_timeout_s": 10.0}
+        )
+        with serve(create_app(settings, assistant)) as url:
+            page.goto(f"{url}/")
+            page.fill("#question", RISK_QUESTION)
+            page.click("#ask-button")
+            page.wait_for_selector("#answer p.streaming", state="visible")  # a delta, before the answer
+            page.wait_for_selector("#result[data-state='done'] #answer[aria-busy='false'] p", state="visible")
+            text = page.locator("#answer").inner_text()
+            assert "cerrar brechas" in text and "redactada" in text
+            assert page.locator("#answer p.streaming").count() == 0
+            assert page.locator("#answer button.cite").count() == 2
+            assert llm.requests, "the page did not go through the generated answer"
 
 
 # ------------------------------------------------------------------ without a browser
