@@ -53,8 +53,9 @@ class TelegramBot:
         *,
         texts: Texts | None = None,
         store: FeedbackStore | None = None,
-        workers: int = 1,
+        workers: int = 2,
         poll_timeout_s: int = 10,
+        generator: Any = "from_settings",
     ) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -68,6 +69,12 @@ class TelegramBot:
         self.poll_timeout_s = poll_timeout_s
         self._own_store = store is None
         self.store = store or FeedbackStore.in_data_dir(settings.data_dir)
+        self._own_generator = generator == "from_settings"
+        if self._own_generator:
+            from bot.generate import AnswerGenerator
+
+            generator = AnswerGenerator.from_settings(settings)  # None without LLM_BASE_URL
+        self.generator = generator
         self.handlers = BotHandlers(
             assistant,
             self.store,
@@ -76,6 +83,7 @@ class TelegramBot:
             rate_limit_per_minute=settings.telegram_rate_limit_per_minute,
             context_ttl_s=settings.telegram_context_ttl_s,
             workers=workers,
+            generator=self.generator,
         )
         builder = Application.builder().token(token).concurrent_updates(PerChatUpdateProcessor(256))
         urls = bot_api_urls(settings.telegram_base_url)
@@ -162,6 +170,9 @@ class TelegramBot:
         finally:
             self.running = False
             self.handlers.close()
+            if self._own_generator and self.generator is not None:
+                with contextlib.suppress(Exception):
+                    await self.generator.aclose()
             if self._own_store:
                 self.store.close()
 

@@ -24,7 +24,8 @@ SECTION_WORDS: list[tuple[str, tuple[str, ...]]] = [
 
 # Words that point back at what was just said.
 _BACK = re.compile(
-    r"\b(esa|esta|dicha|aquella|la|misma) (practica|experiencia|estrategia|iniciativa)\b"
+    r"\b(esa|esta|dicha|aquella|misma) (practica|experiencia|estrategia|iniciativa)\b"
+    r"|\bla (practica|experiencia)\b(?! de)"
     r"|\b(ellos|ellas|ella)\b"
 )
 _LEADING = re.compile(r"^(y|e|tambien|ademas|entonces|y de|y sobre|y en cuanto a)\b")

@@ -120,9 +120,10 @@ def render_sources(sources: list[Source], texts: Texts) -> str:
 
 
 def render_answer(answer: Answer, texts: Texts, *, header: str = "") -> str:
-    """The answer (per practice, each statement with its [n]) followed by its numbered sources."""
+    """The answer followed by its numbered sources: an extractive answer per practice, each
+    statement with its [n]; a generated answer as the model wrote it (already checked)."""
     blocks: list[str] = [header] if header else []
-    if answer.findings and not answer.abstained:
+    if answer.findings and not answer.abstained and answer.mode != "generated":
         if answer.intro:
             blocks.append(esc(answer.intro))
         for finding in answer.findings:

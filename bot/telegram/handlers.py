@@ -7,6 +7,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from collections.abc import AsyncIterator
 from typing import Any, Callable, TypeVar
 
 from telegram import (
@@ -44,7 +45,7 @@ from bot.telegram.format import (
     snippet,
 )
 from bot.telegram.ratelimit import RateLimiter
-from bot.telegram.replies import reply_with_answer, send_html, typing
+from bot.telegram.replies import EDIT_EVERY_S, reply_with_answer, send_html, typing
 from bot.telegram.texts import Texts
 from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Record, Source
 
@@ -61,10 +62,11 @@ EXPERT_LABEL = "comentarios de expertos"
 
 
 class AssistantRunner:
-    """Runs the blocking Assistant off the event loop, in its own small thread pool
-    (one thread by default: the Assistant's models need not be thread-safe)."""
+    """Runs the blocking Assistant off the event loop, in its own small thread pool (the
+    Assistant is safe to call from several threads, as the web app does; two threads suit
+    a 2-core machine: retrieval is CPU-bound)."""
 
-    def __init__(self, assistant: Any, workers: int = 1) -> None:
+    def __init__(self, assistant: Any, workers: int = 2) -> None:
         self.assistant = assistant
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bpge-telegram")
 
@@ -103,9 +105,11 @@ class BotHandlers:
         allowed_chats: frozenset[int] = frozenset(),
         rate_limit_per_minute: int = 10,
         context_ttl_s: float = 900,
-        workers: int = 1,
+        workers: int = 2,
+        generator: Any = None,
     ) -> None:
         self.assistant = assistant
+        self.generator = generator  # bot.generate.AnswerGenerator, or None for extractive answers only
         self.runner = AssistantRunner(assistant, workers)
         self.store = store
         self.texts = texts
@@ -312,16 +316,39 @@ class BotHandlers:
                 abstained=answer.abstained,
                 sources=answer.sources,
             )
-        await reply_with_answer(
-            context.bot,
-            chat_id,
-            answer,
-            self.texts,
-            keyboard=self._answer_keyboard(answer, answer_id, record),
-            reply_to=reply_to,
-            header=header,
-        )
+            keyboard = self._answer_keyboard(answer, answer_id, record)
+            if self.generator is not None and not answer.abstained and answer.sources:
+                shown = await self._reply_generated(context.bot, chat_id, question, answer, keyboard, reply_to, header)
+                if shown.answer != answer.answer:
+                    await asyncio.to_thread(self.store.update_answer, answer_id, shown.answer)
+        if self.generator is None or answer.abstained or not answer.sources:
+            await reply_with_answer(context.bot, chat_id, answer, self.texts, keyboard=keyboard, reply_to=reply_to, header=header)
         self.contexts.remember(chat_id, practice_id=practice_id or main_practice(answer), question=question, answer_id=answer_id)
+
+    async def _reply_generated(
+        self, bot: Any, chat_id: int, question: str, extractive: Answer, keyboard: InlineKeyboardMarkup, reply_to: int | None, header: str
+    ) -> Answer:
+        """The web endpoint's pipeline: the model's checked answer, shown as it is written (one
+        message edited at most once a second), then replaced by the final answer (the generated
+        one, or the extractive one when the generator falls back). Returns what was shown."""
+        from bot.generate import throttled
+
+        final: dict[str, Answer] = {}
+
+        async def partials() -> AsyncIterator[str]:
+            async for text, event in throttled(self.generator.stream(question, extractive), EDIT_EVERY_S):
+                if event is not None:
+                    final["answer"] = event.answer or extractive
+                    return
+                yield text
+
+        async def outcome() -> Answer:
+            return final.get("answer", extractive)
+
+        await reply_with_answer(
+            bot, chat_id, outcome(), self.texts, keyboard=keyboard, reply_to=reply_to, header=header, partials=partials()
+        )
+        return final.get("answer", extractive)
 
     def _names_other(self, practice_id: str, text: str) -> bool:
         other = self.assistant.find_practice(text)

@@ -367,3 +367,33 @@ async def test_streamed_answer_edits_at_most_once_a_second(harness: Harness, ass
     assert api.sent(16)[0].text == split_html(render_answer(final, TEXTS))[0]
     assert sent[0].message_id == api.sent(16)[0].message_id
     assert not api.rejected
+
+
+async def test_generated_answer_is_streamed_into_one_message(make_bot: Any, assistant: Any) -> None:
+    """With LLM_BASE_URL set, the bot uses the web endpoint's pipeline: the model's checked answer
+    appears as it is written (one message, edited at most once a second), then the final answer
+    with its sources and buttons replaces it."""
+    try:
+        from tests.fake_llm_server import FakeLLM, Reply
+    except ImportError:  # pragma: no cover - depends on how pytest set sys.path
+        from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
+
+    extractive = assistant.ask(Q_JUNIN)
+    statements = [st for f in extractive.findings for st in f.statements][:2]
+    generated = " ".join(f"{st.text.rstrip('.')} [{st.sources[0]}]." for st in statements)
+    with FakeLLM() as llm:
+        llm.reply = Reply(generated, chunk_chars=6, chunk_delay_s=0.06)
+        harness = await make_bot(llm_base_url=llm.base_url, llm_model="fake-model", llm_timeout_s=15)
+        [answer] = await harness.say(41, Q_JUNIN)
+        assert llm.requests, "the model was not called"
+    api = harness.api
+    edits = api.calls_of("editMessageText")
+    assert edits, "the answer was not streamed"
+    times = [c.at for c in edits[:-1]]
+    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))
+    assert answer.reply_to is not None and "Fuentes" in answer.plain
+    assert any(b["text"] == "👍" for b in answer.buttons)
+    logged = harness.bot.store.get_answer(harness.bot.handlers.contexts.get(41).answer_id)
+    assert logged["answer"] in answer.plain  # the feedback log holds the text shown...
+    assert logged["answer"] != extractive.answer  # ...which is the model's (it passed the check)
+    assert not api.rejected
