@@ -5,6 +5,7 @@ Also, without a browser: the practice sheet's HTML and the page script's section
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -175,12 +176,11 @@ def test_server_error_detail_is_shown(page: Any) -> None:
 
     page.route("**/api/ask**", fail)
     try:
-        ask_page = page
-        ask_page.goto("/")
-        ask_page.fill("#question", "¿Qué hizo Junín?")
-        ask_page.click("#ask-button")
-        ask_page.wait_for_selector("#result[data-state='error'] #error", state="visible")
-        assert ask_page.locator("#error").inner_text() == detail
+        page.goto("/")
+        page.fill("#question", "¿Qué hizo Junín?")
+        page.click("#ask-button")
+        page.wait_for_selector("#result[data-state='error'] #error", state="visible")
+        assert page.locator("#error").inner_text() == detail
     finally:
         page.unroute("**/api/ask**")
 
@@ -189,7 +189,6 @@ def test_server_error_detail_is_shown(page: Any) -> None:
 def test_streamed_answer_falls_back_and_renders_deltas(page: Any, base_url: str) -> None:
     """Deltas are shown while they arrive and replaced by the final answer; 404 falls back to /api/ask."""
     final = httpx.post(f"{base_url}/api/ask", json={"question": RISK_QUESTION}, timeout=30).json()
-    import json
 
     stream = "".join(
         f"event: delta\ndata: {json.dumps({'text': chunk}, ensure_ascii=False)}\n\n" for chunk in ("Según ", "las fuentes…")
