@@ -25,6 +25,7 @@ COVERAGE_WEIGHT = 0.5
 MIN_RELEVANCE = 0.47
 MIN_ENGLISH_COSINE = 0.25
 LIST_RATIO = 0.7  # other records join a "which practices…" answer when within this share of the best score
+LIST_COVERAGE_RATIO = 0.75  # …and cover as much of the question's vocabulary
 MAX_FINDINGS = 3
 MAX_SENTENCE_CHARS = 420
 
@@ -144,8 +145,12 @@ class AnswerComposer:
         single = bool(query.office_records) or query.wants_figure or (query.wants_person and not query.section_cues - {"contacts", "expert"})
         if single or len(records) == 1:
             return records[:1]
-        best = records[0].score
-        return [r for r in records[:MAX_FINDINGS] if r.score >= LIST_RATIO * best]
+        best = records[0]
+        return [best] + [
+            r
+            for r in records[1:MAX_FINDINGS]
+            if r.score >= LIST_RATIO * best.score and r.coverage >= LIST_COVERAGE_RATIO * best.coverage
+        ]
 
     @staticmethod
     def _sources(retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
@@ -193,6 +198,10 @@ class AnswerComposer:
                 candidates.append(_Candidate(sentence, hit, score))
         if not candidates:
             return []
+        if "expert" not in query.section_cues and not query.wants_person:
+            # describe the practice in its own words unless the experts are asked about
+            own = [c for c in candidates if c.hit.passage.section not in EXPERT_SECTIONS]
+            candidates = own or candidates
         vectors = self._encode([c.sentence for c in candidates] + [query.text])
         similarity = vectors[:-1] @ vectors[-1]
         for c, sim in zip(candidates, similarity):

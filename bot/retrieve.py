@@ -44,6 +44,7 @@ class RecordHits:
     record: Record
     score: float
     hits: list[Hit]
+    coverage: float = 0.0  # IDF-weighted share of the question's terms found in this record
 
 
 @dataclass
@@ -184,13 +185,15 @@ class Retriever:
         ]
         records.sort(key=lambda r: -r.score)
         records = records[:max_records]
+        for r in records:
+            r.coverage = self._coverage(tokens, r.record.id)
         best = records[0]
         return Retrieval(
             query=query,
             records=records,
             filtered=filters is not None and bool(filters.region or filters.office or filters.practice_id),
             top_cosine=max(dense.values(), default=0.0),
-            coverage=self._coverage(tokens, best.record.id),
+            coverage=best.coverage,
             missing_regions=missing,
         )
 
