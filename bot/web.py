@@ -100,7 +100,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
         if start_telegram and settings.telegram_bot_token is not None:
             from bot.telegram.app import start_telegram_bot
 
-            app.state.telegram = await start_telegram_bot(settings, _LazyAssistant(app))
+            app.state.telegram = await start_telegram_bot(settings, _LazyAssistant(app), generator=app.state.generator)
         try:
             yield
         finally:
@@ -193,7 +193,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, Any]:
         health = _call(_assistant(request).health)
-        health["telegram"] = "running" if request.app.state.telegram is not None else "off"
+        telegram = request.app.state.telegram
+        health["telegram"] = "off" if telegram is None else ("running" if telegram.running else "retrying")
         health["answers"] = "generated" if request.app.state.generator is not None else "extractive"
         return health
 
