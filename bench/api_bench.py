@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import OUT, REPO, RssSampler, format_table, kill_tree, machine_line, run_measured, synthetic_corpus  # noqa: E402
 
 P50_TARGET_MS, P95_TARGET_MS, RSS_TARGET_MB = 200, 500, 1536
-HEADERS = ["corpus", "requests", "errors", "abstained", "p50 ms", "p95 ms", "max ms", "server RSS MB", "target", "met"]
+HEADERS = ["corpus", "requests", "errors", "abstained", "p50 ms", "p95 ms", "max ms", "server RSS MB", "load",
+           "target", "met"]
 
 
 def free_port() -> int:
@@ -113,7 +114,7 @@ class Server:
 def bench_corpus(label: str, corpus: Path, data: Path, questions: list[str], args: argparse.Namespace,
                  env: dict[str, str]) -> dict:
     row = {"corpus": label, "requests": 0, "errors": 0, "abstained": 0, "latencies": [], "rss_mb": 0.0,
-           "failed": None}
+           "failed": None, "load": None}
     print(f"[bench] {label}: building the index in {data}", file=sys.stderr, flush=True)
     build = run_measured([sys.executable, "-m", "indexer", "build", "--corpus", str(corpus), "--data", str(data),
                           "--quiet", "--json-summary"], timeout_s=args.build_timeout)
@@ -157,6 +158,7 @@ def bench_corpus(label: str, corpus: Path, data: Path, questions: list[str], arg
                             print(f"[bench] {label}: request {i} failed: {detail}", file=sys.stderr)
             finally:
                 row["rss_mb"] = sampler.stop() / 2**20
+                row["load"] = sampler.mean_load
     except RuntimeError as exc:
         row["failed"] = "server did not start"
         print(f"[bench] {label}: {exc}", file=sys.stderr)
@@ -186,7 +188,8 @@ def table_rows(rows: list[dict]) -> list[list[object]]:
             missed.append("p95")
         if r["rss_mb"] > RSS_TARGET_MB:
             missed.append("RSS")
-        out.append([r["corpus"], r["requests"], r["errors"], r["abstained"], *cells,
+        load = f"{r['load']:.1f}" if r["load"] is not None else "—"
+        out.append([r["corpus"], r["requests"], r["errors"], r["abstained"], *cells, load,
                     f"p50 ≤ {P50_TARGET_MS}, p95 ≤ {P95_TARGET_MS}, ≤ {RSS_TARGET_MB} MB",
                     "yes" if not missed else "NO (" + ", ".join(missed) + ")"])
     return out
@@ -240,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.requests} sequential POST /api/ask after {args.warmup} warm-up requests; questions of "
           f"{args.questions.relative_to(REPO) if args.questions.is_relative_to(REPO) else args.questions}, cycled; "
           f"latency measured by the client; abstained: answers that found no support (sanity check);\n"
-          f"server RSS: peak of the server process tree during the measured requests\n")
+          f"server RSS: peak of the server process tree during the measured requests; load: mean 1-minute load "
+          f"average meanwhile ({os.cpu_count()} CPUs; the server and this client count ~1)\n")
     print(format_table(HEADERS, table_rows(rows), markdown=args.markdown))
     return 0 if all(not r["failed"] and not r["errors"] for r in rows) else 1
 

@@ -44,6 +44,7 @@ class RssSampler:
         self.proc = psutil.Process(pid)
         self.peak = 0
         self.last = 0
+        self.loads: list[float] = []  # the 1-minute load average, sampled: how busy the machine was
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -54,7 +55,12 @@ class RssSampler:
             if rss:
                 self.last = rss
                 self.peak = max(self.peak, rss)
+            self.loads.append(os.getloadavg()[0])
             self._stop.wait(POLL_S)
+
+    @property
+    def mean_load(self) -> float:
+        return sum(self.loads) / len(self.loads) if self.loads else os.getloadavg()[0]
 
     def stop(self) -> int:
         self._stop.set()
@@ -71,6 +77,7 @@ class RunResult:
     stdout: str
     stderr: str
     timed_out: bool = False
+    mean_load: float = 0.0  # mean 1-minute load average during the run (the run itself counts ~1–2)
 
     def last_json(self) -> dict | None:
         """The last stdout line that parses as a JSON object (the CLI's --json-summary)."""
@@ -148,6 +155,7 @@ def run_measured(cmd: list[str], timeout_s: float = 3600, env: dict[str, str] | 
             stdout=out.read(),
             stderr=err.read(),
             timed_out=timed_out,
+            mean_load=sampler.mean_load,
         )
 
 

@@ -19,6 +19,7 @@ Corpora and index folders live under bench/out/ (git-ignored). Prints a table (M
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from datetime import datetime
@@ -29,7 +30,7 @@ from benchlib import OUT, REPO, format_table, machine_line, run_measured, synthe
 
 RSS_TARGET_MB = 2048
 HEADERS = ["corpus", "documents", "practices", "chunks", "embedded", "seconds", "chunks/s", "peak RSS MB",
-           "target", "met"]
+           "load", "target", "met"]
 
 
 def build_cmd(corpus: Path, data: Path, rebuild: bool) -> list[str]:
@@ -57,6 +58,7 @@ def bench_build(label: str, corpus: Path, data: Path, rebuild: bool, target_s: f
         "ok": ok,
         "returncode": result.returncode,
         "timed_out": result.timed_out,
+        "load": result.mean_load,
     }
     if not ok:
         tail = (result.stderr.strip() or result.stdout.strip())[-2000:]
@@ -82,7 +84,7 @@ def table_rows(rows: list[dict]) -> list[list[object]]:
             missed.append("RSS")
         out.append([
             r["corpus"], r["documents"], r["practices"], r["chunks"], r["embedded"], f"{r['seconds']:.1f}", rate,
-            f"{r['peak_rss_mb']:.0f}", f"≤ {r['target_s']:g} s, ≤ {RSS_TARGET_MB} MB",
+            f"{r['peak_rss_mb']:.0f}", f"{r['load']:.1f}", f"≤ {r['target_s']:g} s, ≤ {RSS_TARGET_MB} MB",
             "yes" if not missed else "NO (" + ", ".join(missed) + ")",
         ])
     return out
@@ -125,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(data_root, ignore_errors=True)
 
     print(f"\nIndexing benchmark — {datetime.now():%Y-%m-%d %H:%M} — {machine_line()}")
-    print("seconds: wall time of the whole `python -m indexer build` process (start-up and model load included)\n")
+    print("seconds: wall time of the whole `python -m indexer build` process (start-up and model load included);")
+    print(f"load: mean 1-minute load average during the build ({os.cpu_count()} CPUs; the build itself counts ~1–2)\n")
     print(format_table(HEADERS, table_rows(rows), markdown=args.markdown))
     return 0 if all(r["ok"] for r in rows) else 1
 
