@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the index folders under bench/out/ afterwards")
     args = ap.parse_args(argv)
 
+    # SIGTERM to this script must still stop a running build (run_measured kills it on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data_root = OUT / "index-bench"
     if data_root.exists():
         shutil.rmtree(data_root)
