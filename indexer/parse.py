@@ -637,6 +637,7 @@ def _merge_practices(records: list[Record]) -> list[Record]:
                 if m.kind == "practice"
                 and record.kind == "practice"
                 and (m.region == record.region or not m.region or not record.region)
+                and (not (m.offices and record.offices) or set(m.offices) & set(record.offices))
                 and _similar_titles(m.title, record.title)
             ),
             None,
