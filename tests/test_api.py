@@ -3,54 +3,21 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.service import Assistant
 from bot.web import create_app
-from support import CORPUS, make_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    def __init__(self, app) -> None:
-        self.port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        deadline = time.time() + 60
-        while not self.server.started and time.time() < deadline:
-            time.sleep(0.05)
-        assert self.server.started, "server did not start"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
+from support import CORPUS, make_settings, serve
 
 
 @pytest.fixture(scope="module")
 def api(assistant: Assistant, shipped_data_dir: Path) -> Iterator[httpx.Client]:
     app = create_app(make_settings(CORPUS, shipped_data_dir), assistant, start_telegram=False)
-    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+    with serve(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         yield client
 
 
@@ -165,8 +132,8 @@ def test_search_practices_and_health(api):
 
 def test_missing_index_answers_503_with_instructions(tmp_path: Path):
     app = create_app(make_settings(CORPUS, tmp_path / "vacio"), start_telegram=False)
-    with LiveServer(app) as server:
+    with serve(app) as url:
         for method, path, body in [("post", "/api/ask", {"question": "hola"}), ("get", "/healthz", None), ("get", "/api/practices", None)]:
-            response = httpx.request(method, server.url + path, json=body, timeout=30)
+            response = httpx.request(method, url + path, json=body, timeout=30)
             assert response.status_code == 503
             assert "python -m indexer build" in response.json()["detail"]

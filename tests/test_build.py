@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from bot.service import Assistant
-from support import ROOT, make_settings
+from support import ROOT, free_port, make_settings
 from indexer.build import build_index
 from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
 
@@ -171,16 +170,10 @@ def test_cli_practices_and_missing_index(tmp_path: Path, shipped_data_dir: Path)
         Assistant.load(make_settings(ROOT / "corpus", tmp_path / "nada"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def chroma_server(tmp_path: Path):
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
@@ -213,7 +206,7 @@ def test_chroma_server_mode(chroma_server: int, tmp_path: Path):
 
 
 def test_chroma_server_down_is_a_clear_error(tmp_path: Path):
-    settings = make_settings(ROOT / "corpus", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=_free_port())
+    settings = make_settings(ROOT / "corpus", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=free_port())
     with pytest.raises(StoreUnavailable):
         build_index(settings)
     assert current_build_id(settings.data_dir) is None
