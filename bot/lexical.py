@@ -36,15 +36,15 @@ def analyze(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """BM25 over passage texts (each prefixed with its record title and offices, as in the embeddings)."""
+    """BM25 over passages, given as their analysed tokens (see `analyze`)."""
 
-    def __init__(self, texts: list[str]) -> None:
+    def __init__(self, corpus_tokens: list[list[str]]) -> None:
         self._bm25 = bm25s.BM25()
-        corpus = [analyze(t) or ["∅"] for t in texts]
+        corpus = [tokens or ["∅"] for tokens in corpus_tokens]
         self._bm25.index(corpus, show_progress=False)
         self._vocab = set(self._bm25.vocab_dict)
         self._df = self._document_frequencies(corpus)
-        self._n = len(texts)
+        self._n = len(corpus)
 
     @staticmethod
     def _document_frequencies(corpus: list[list[str]]) -> dict[str, int]:

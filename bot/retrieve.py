@@ -91,10 +91,12 @@ class Retriever:
         self._collection = collection
         self._encode = encode_query
         self.catalog = Catalog.from_records(records)
-        self.lexical = LexicalIndex([p.embedding_text() for p in passages])
+        # the text searched is the embedded text: prefixed with the record's title, offices and section
+        tokens = [analyze(p.embedding_text()) for p in passages]
+        self.lexical = LexicalIndex(tokens)
         self._record_tokens: dict[str, set[str]] = {}
-        for p in passages:
-            self._record_tokens.setdefault(p.record_id, set()).update(analyze(p.embedding_text()))
+        for p, passage_tokens in zip(passages, tokens):
+            self._record_tokens.setdefault(p.record_id, set()).update(passage_tokens)
 
     # ------------------------------------------------------------ filters
 
