@@ -31,7 +31,6 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 from benchlib import OUT, REPO, RssSampler, format_table, kill_tree, machine_line, run_measured, synthetic_corpus  # noqa: E402

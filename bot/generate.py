@@ -45,7 +45,6 @@ import logging
 import os
 import re
 import time
-import unicodedata
 import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from pydantic import BaseModel
 
 from bot.schemas import Answer, Finding, Statement
 from indexer.models import SECTION_LABELS, Source
+from indexer.text import strip_accents
 
 if TYPE_CHECKING:  # pragma: no cover
     from openai import AsyncOpenAI
@@ -214,9 +214,8 @@ class Prompts:
 
 
 def fold(text: str) -> str:
-    """Lower case without accents ("Junín" -> "junin")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    """Lower case without accents ("Junín" -> "junin"), punctuation kept (unlike `indexer.text.fold`)."""
+    return strip_accents(text).lower()
 
 
 def _stem(word: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from indexer.models import Record
@@ -13,7 +12,7 @@ from indexer.text import fold
 SECTION_CUES: dict[str, tuple[str, ...]] = {
     "expert": ("expert", "recomend", "recomiend", "oportunidades de mejora", "oportunidad de mejora", "sugier",
                "sugerenc", "comento", "comentarista", "comentaron", "destaco", "destacaron", "aspecto clave",
-               "aspectos clave", "retroaliment", "mejorar la practica", "expert"),
+               "aspectos clave", "retroaliment", "mejorar la practica"),
     "contacts": ("contact", "correo", "email", "e mail", "escribir a", "comunicarme", "telefono"),
     "results": ("resultado", "logro", "logra", "impacto", "cuantos", "cuantas", "cuanto", "porcentaje", "aumento",
                 "incremento", "results", "achiev"),
@@ -33,7 +32,6 @@ SECTIONS_OF_CUE: dict[str, frozenset[str]] = {
 }
 FACT_CUES = ("cuantos", "cuantas", "cuanto", "cuanta", "porcentaje", "numero de", "cifra", "how many", "how much", "percentage")
 WHO_CUES = ("quien", "quienes", "who", "nombre del", "nombre de la")
-_OFFICE_WORDS = re.compile(r"\b(ugel|dre|gre|drelm)\s*[-.]?\s*(\d{1,2}|[a-z]+(?:\s+[a-z]+)?)")
 
 
 @dataclass
@@ -62,15 +60,10 @@ class Query:
     folded: str
     regions: list[str]  # named regions (with or without practices)
     office_records: set[str]  # practices whose office the question names
-    unknown_offices: list[str]  # 'UGEL X' named but not in the corpus
     section_cues: set[str]
     wants_figure: bool
     wants_person: bool
     english: bool = False
-
-    @property
-    def named_records(self) -> set[str]:
-        return set(self.office_records)
 
     def cued_sections(self) -> frozenset[str]:
         out: set[str] = set()
@@ -88,7 +81,6 @@ def read_query(question: str, catalog: Catalog) -> Query:
     folded = fold(question)
     regions = regions_in(question)
     office_records: set[str] = set()
-    unknown: list[str] = []
     padded = f" {folded} "
     for office, ids in catalog.offices.items():
         kind, _, name = office.partition(" ")
@@ -99,19 +91,12 @@ def read_query(question: str, catalog: Catalog) -> Query:
             named = f" {name} " in padded
         if named:
             office_records |= ids
-    for m in _OFFICE_WORDS.finditer(folded):
-        mention = f"{m.group(1)} {m.group(2)}"
-        if not any(mention.startswith(o) or o.startswith(mention) for o in catalog.offices) and m.group(1) == "ugel":
-            first = m.group(2).split()[0]
-            if first not in {"y", "de", "la", "las", "los", "en", "del"} and not any(first in o for o in catalog.offices):
-                unknown.append(f"UGEL {m.group(2).split()[0].title()}")
     cues = {name for name, words in SECTION_CUES.items() if _has_cue(folded, words)}
     return Query(
         text=question,
         folded=folded,
         regions=regions,
         office_records=office_records,
-        unknown_offices=unknown,
         section_cues=cues,
         wants_figure=_has_cue(folded, FACT_CUES),
         wants_person=_has_cue(folded, WHO_CUES),

@@ -6,6 +6,7 @@ Routes only translate HTTP to the Assistant and back; the answer pipeline lives 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -153,7 +154,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
             if generator is not None and not answer.abstained:
                 async for event in generator.stream(body.question, answer):
                     if event.type == "delta":
-                        yield f"event: delta\ndata: {_json({'text': event.text})}\n\n"
+                        yield f"event: delta\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
                     elif event.answer is not None:
                         final = event.answer
             yield f"event: answer\ndata: {AskResponse.of(final).model_dump_json()}\n\n"
@@ -200,12 +201,6 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
 
     _include_optional_routers(app, settings)
     return app
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
 
 
 class _LazyAssistant:

@@ -282,7 +282,6 @@ class SectionBuilder:
 class ExpertBuilder:
     name: str = ""
     role: str = ""
-    intro_lines: int = 0
 
 
 @dataclass

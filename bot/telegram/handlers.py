@@ -363,8 +363,8 @@ class BotHandlers:
             return self._missing_section(question, record, section), record
         attempts = [Filters(practice_id=practice_id, section=section)] if section else []
         attempts.append(Filters(practice_id=practice_id))
-        for filters in attempts:
-            answer = await self.runner.call(self.assistant.ask, question, filters)
+        for attempt in attempts:
+            answer = await self.runner.call(self.assistant.ask, question, attempt)
             if not answer.abstained and answer.sources and all(s.practice_id == practice_id for s in answer.sources):
                 return answer, record
         if record is not None and section:
