@@ -157,3 +157,19 @@ class Source(BaseModel):
             text=passage.text,
             score=round(float(score), 4),
         )
+
+    @classmethod
+    def from_section(cls, n: int, record: Record, section: Section, score: float) -> "Source":
+        """A whole section as a source (quoting a record's own section rather than a retrieved chunk)."""
+        return cls(
+            n=n,
+            practice=record.title,
+            practice_id=record.id,
+            region=record.region or "",
+            offices=record.offices,
+            section=section.type,
+            document=section.document,
+            lines=section.lines,
+            text=section.text,
+            score=score,
+        )

@@ -541,20 +541,7 @@ def answer_from_sections(question: str, record: Record, section: str) -> Answer 
         return None
     sources, statements = [], []
     for n, s in enumerate(sections[:5], start=1):
-        sources.append(
-            Source(
-                n=n,
-                practice=record.title,
-                practice_id=record.id,
-                region=record.region or "",
-                offices=record.offices,
-                section=s.type,
-                document=s.document,
-                lines=s.lines,
-                text=s.text,
-                score=1.0,
-            )
-        )
+        sources.append(Source.from_section(n, record, s, score=1.0))
         statements.append(Statement(text=snippet(s.text, FOLLOWUP_SNIPPET), sources=[n]))
     finding = Finding(practice_id=record.id, title=record.title, label=record.label(), statements=statements)
     text = "\n".join(f"{st.text} [{st.sources[0]}]" for st in statements)
