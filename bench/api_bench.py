@@ -33,11 +33,22 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import OUT, REPO, RssSampler, format_table, kill_tree, machine_line, run_measured, synthetic_corpus  # noqa: E402
+from benchlib import OUT, REPO, RssSampler, format_table, kill_tree, machine_line, run_measured, synthetic_corpus
 
 P50_TARGET_MS, P95_TARGET_MS, RSS_TARGET_MB = 200, 500, 1536
-HEADERS = ["corpus", "requests", "errors", "abstained", "p50 ms", "p95 ms", "max ms", "server RSS MB", "load",
-           "target", "met"]
+HEADERS = [
+    "corpus",
+    "requests",
+    "errors",
+    "abstained",
+    "p50 ms",
+    "p95 ms",
+    "max ms",
+    "server RSS MB",
+    "load",
+    "target",
+    "met",
+]
 
 
 def free_port() -> int:
@@ -70,11 +81,22 @@ class Server:
     def __init__(self, corpus: Path, data: Path, port: int, log_path: Path, env: dict[str, str]) -> None:
         self.port = port
         self.log_path = log_path
-        self.cmd = [sys.executable, "-m", "bot", "serve", "--port", str(port), "--data", str(data),
-                    "--corpus", str(corpus)]
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+            "--corpus",
+            str(corpus),
+        ]
         self.log = log_path.open("w")
-        self.proc = subprocess.Popen(self.cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         self.url = f"http://127.0.0.1:{port}"
 
     def wait_healthy(self, timeout_s: float) -> float:
@@ -82,16 +104,19 @@ class Server:
         with httpx.Client(timeout=5) as client:
             while time.perf_counter() - t0 < timeout_s:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited with {self.proc.returncode} before /healthz answered; "
-                                       f"log: {self.log_path}\n{self.log_tail()}")
+                    raise RuntimeError(
+                        f"server exited with {self.proc.returncode} before /healthz answered; "
+                        f"log: {self.log_path}\n{self.log_tail()}"
+                    )
                 try:
                     if client.get(f"{self.url}/healthz").status_code == 200:
                         return time.perf_counter() - t0
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.25)
-        raise RuntimeError(f"/healthz did not answer 200 within {timeout_s:.0f} s; log: {self.log_path}\n"
-                           f"{self.log_tail()}")
+        raise RuntimeError(
+            f"/healthz did not answer 200 within {timeout_s:.0f} s; log: {self.log_path}\n{self.log_tail()}"
+        )
 
     def log_tail(self, chars: int = 3000) -> str:
         self.log.flush()
@@ -110,20 +135,45 @@ class Server:
         self.log.close()
 
 
-def bench_corpus(label: str, corpus: Path, data: Path, questions: list[str], args: argparse.Namespace,
-                 env: dict[str, str]) -> dict:
-    row = {"corpus": label, "requests": 0, "errors": 0, "abstained": 0, "latencies": [], "rss_mb": 0.0,
-           "failed": None, "load": None}
+def bench_corpus(
+    label: str, corpus: Path, data: Path, questions: list[str], args: argparse.Namespace, env: dict[str, str]
+) -> dict:
+    row = {
+        "corpus": label,
+        "requests": 0,
+        "errors": 0,
+        "abstained": 0,
+        "latencies": [],
+        "rss_mb": 0.0,
+        "failed": None,
+        "load": None,
+    }
     print(f"[bench] {label}: building the index in {data}", file=sys.stderr, flush=True)
-    build = run_measured([sys.executable, "-m", "indexer", "build", "--corpus", str(corpus), "--data", str(data),
-                          "--quiet", "--json-summary"], timeout_s=args.build_timeout)
+    build = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "indexer",
+            "build",
+            "--corpus",
+            str(corpus),
+            "--data",
+            str(data),
+            "--quiet",
+            "--json-summary",
+        ],
+        timeout_s=args.build_timeout,
+    )
     if build.returncode != 0:
         row["failed"] = f"index build failed (exit {build.returncode})"
         print(f"[bench] {label}: {row['failed']}:\n{(build.stderr or build.stdout)[-2000:]}", file=sys.stderr)
         return row
     summary = build.last_json() or {}
-    print(f"[bench] {label}: index built in {build.seconds:.1f} s ({summary.get('practices', '?')} practices, "
-          f"{summary.get('chunks', '?')} chunks)", file=sys.stderr)
+    print(
+        f"[bench] {label}: index built in {build.seconds:.1f} s ({summary.get('practices', '?')} practices, "
+        f"{summary.get('chunks', '?')} chunks)",
+        file=sys.stderr,
+    )
 
     server = Server(corpus, data, free_port(), OUT / f"api-bench-{label.split()[0]}.log", env)
     try:
@@ -152,8 +202,11 @@ def bench_corpus(label: str, corpus: Path, data: Path, questions: list[str], arg
                     else:
                         row["errors"] += 1
                         if row["errors"] <= 3:
-                            detail = (f"HTTP {response.status_code}: {response.text[:300]}"
-                                      if isinstance(response, httpx.Response) else repr(response))
+                            detail = (
+                                f"HTTP {response.status_code}: {response.text[:300]}"
+                                if isinstance(response, httpx.Response)
+                                else repr(response)
+                            )
                             print(f"[bench] {label}: request {i} failed: {detail}", file=sys.stderr)
             finally:
                 row["rss_mb"] = sampler.stop() / 2**20
@@ -188,9 +241,18 @@ def table_rows(rows: list[dict]) -> list[list[object]]:
         if r["rss_mb"] > RSS_TARGET_MB:
             missed.append("RSS")
         load = f"{r['load']:.1f}" if r["load"] is not None else "—"
-        out.append([r["corpus"], r["requests"], r["errors"], r["abstained"], *cells, load,
-                    f"p50 ≤ {P50_TARGET_MS}, p95 ≤ {P95_TARGET_MS}, ≤ {RSS_TARGET_MB} MB",
-                    "yes" if not missed else "NO (" + ", ".join(missed) + ")"])
+        out.append(
+            [
+                r["corpus"],
+                r["requests"],
+                r["errors"],
+                r["abstained"],
+                *cells,
+                load,
+                f"p50 ≤ {P50_TARGET_MS}, p95 ≤ {P95_TARGET_MS}, ≤ {RSS_TARGET_MB} MB",
+                "yes" if not missed else "NO (" + ", ".join(missed) + ")",
+            ]
+        )
     return out
 
 
@@ -232,18 +294,23 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(bench_corpus("shipped", args.corpus.resolve(), data_root / "shipped", questions, args, env))
         if not args.no_synthetic:
             corpus = synthetic_corpus(args.practices, args.seed)
-            rows.append(bench_corpus(f"synthetic {args.practices}", corpus, data_root / f"syn{args.practices}",
-                                     questions, args, env))
+            rows.append(
+                bench_corpus(
+                    f"synthetic {args.practices}", corpus, data_root / f"syn{args.practices}", questions, args, env
+                )
+            )
     finally:
         if not args.keep:
             shutil.rmtree(data_root, ignore_errors=True)
 
     print(f"\nAPI latency benchmark — {datetime.now():%Y-%m-%d %H:%M} — {machine_line()}")
-    print(f"{args.requests} sequential POST /api/ask after {args.warmup} warm-up requests; questions of "
-          f"{args.questions.relative_to(REPO) if args.questions.is_relative_to(REPO) else args.questions}, cycled; "
-          f"latency measured by the client; abstained: answers that found no support (sanity check);\n"
-          f"server RSS: peak of the server process tree during the measured requests; load: mean 1-minute load "
-          f"average meanwhile ({os.cpu_count()} CPUs; the server and this client count ~1)\n")
+    print(
+        f"{args.requests} sequential POST /api/ask after {args.warmup} warm-up requests; questions of "
+        f"{args.questions.relative_to(REPO) if args.questions.is_relative_to(REPO) else args.questions}, cycled; "
+        f"latency measured by the client; abstained: answers that found no support (sanity check);\n"
+        f"server RSS: peak of the server process tree during the measured requests; load: mean 1-minute load "
+        f"average meanwhile ({os.cpu_count()} CPUs; the server and this client count ~1)\n"
+    )
     print(format_table(HEADERS, table_rows(rows), markdown=args.markdown))
     return 0 if all(not r["failed"] and not r["errors"] for r in rows) else 1
 

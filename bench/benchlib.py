@@ -172,8 +172,10 @@ def synthetic_corpus(practices: int, seed: int = 1, root: Path = OUT) -> Path:
         t0 = time.perf_counter()
         synthetic.generate(practices, folder, seed=seed)
         marker.write_text(stamp)
-        print(f"[bench] generated {practices} synthetic practices in {folder} ({time.perf_counter() - t0:.1f} s)",
-              file=sys.stderr)
+        print(
+            f"[bench] generated {practices} synthetic practices in {folder} ({time.perf_counter() - t0:.1f} s)",
+            file=sys.stderr,
+        )
     return folder
 
 
@@ -198,8 +200,9 @@ def machine_line() -> str:
     gpu = ""
     if shutil.which("nvidia-smi"):
         try:
-            names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                                   capture_output=True, text=True, timeout=20).stdout.strip()
+            names = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=20
+            ).stdout.strip()
             gpu = f", GPU {names.splitlines()[0]}" if names else ""
         except (OSError, subprocess.SubprocessError):
             pass

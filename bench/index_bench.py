@@ -27,22 +27,46 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import OUT, REPO, format_table, machine_line, run_measured, synthetic_corpus  # noqa: E402
+from benchlib import OUT, REPO, format_table, machine_line, run_measured, synthetic_corpus
 
 RSS_TARGET_MB = 2048
-HEADERS = ["corpus", "documents", "practices", "chunks", "embedded", "seconds", "chunks/s", "peak RSS MB",
-           "load", "target", "met"]
+HEADERS = [
+    "corpus",
+    "documents",
+    "practices",
+    "chunks",
+    "embedded",
+    "seconds",
+    "chunks/s",
+    "peak RSS MB",
+    "load",
+    "target",
+    "met",
+]
 
 
 def build_cmd(corpus: Path, data: Path, rebuild: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "indexer", "build", "--corpus", str(corpus), "--data", str(data), "--quiet",
-           "--json-summary"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "indexer",
+        "build",
+        "--corpus",
+        str(corpus),
+        "--data",
+        str(data),
+        "--quiet",
+        "--json-summary",
+    ]
     return cmd + (["--rebuild"] if rebuild else [])
 
 
 def bench_build(label: str, corpus: Path, data: Path, rebuild: bool, target_s: float, timeout_s: float) -> dict:
-    print(f"[bench] {label}: indexer build {'--rebuild ' if rebuild else ''}{corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus}",
-          file=sys.stderr, flush=True)
+    print(
+        f"[bench] {label}: indexer build {'--rebuild ' if rebuild else ''}{corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus}",
+        file=sys.stderr,
+        flush=True,
+    )
     result = run_measured(build_cmd(corpus, data, rebuild), timeout_s=timeout_s)
     summary = result.last_json() or {}
     ok = result.returncode == 0 and bool(summary)
@@ -66,8 +90,11 @@ def bench_build(label: str, corpus: Path, data: Path, rebuild: bool, target_s: f
         why = "timed out" if result.timed_out else f"exit {result.returncode}"
         print(f"[bench] {label}: build FAILED ({why}); last output:\n{tail}", file=sys.stderr)
     else:
-        print(f"[bench] {label}: {result.seconds:.1f} s wall (CLI says {summary.get('seconds')} s), "
-              f"peak RSS {result.peak_rss_mb:.0f} MB", file=sys.stderr)
+        print(
+            f"[bench] {label}: {result.seconds:.1f} s wall (CLI says {summary.get('seconds')} s), "
+            f"peak RSS {result.peak_rss_mb:.0f} MB",
+            file=sys.stderr,
+        )
     return row
 
 
@@ -83,11 +110,21 @@ def table_rows(rows: list[dict]) -> list[list[object]]:
             missed.append("time")
         if r["peak_rss_mb"] > RSS_TARGET_MB:
             missed.append("RSS")
-        out.append([
-            r["corpus"], r["documents"], r["practices"], r["chunks"], r["embedded"], f"{r['seconds']:.1f}", rate,
-            f"{r['peak_rss_mb']:.0f}", f"{r['load']:.1f}", f"≤ {r['target_s']:g} s, ≤ {RSS_TARGET_MB} MB",
-            "yes" if not missed else "NO (" + ", ".join(missed) + ")",
-        ])
+        out.append(
+            [
+                r["corpus"],
+                r["documents"],
+                r["practices"],
+                r["chunks"],
+                r["embedded"],
+                f"{r['seconds']:.1f}",
+                rate,
+                f"{r['peak_rss_mb']:.0f}",
+                f"{r['load']:.1f}",
+                f"≤ {r['target_s']:g} s, ≤ {RSS_TARGET_MB} MB",
+                "yes" if not missed else "NO (" + ", ".join(missed) + ")",
+            ]
+        )
     return out
 
 
@@ -117,14 +154,29 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(bench_build("shipped, unchanged re-run", args.corpus.resolve(), shipped, False, 5, args.timeout))
         if not args.no_synthetic:
             corpus = synthetic_corpus(args.practices, args.seed)
-            rows.append(bench_build(f"synthetic {args.practices}, full", corpus, data_root / f"syn{args.practices}",
-                                    True, 600, args.timeout))
+            rows.append(
+                bench_build(
+                    f"synthetic {args.practices}, full",
+                    corpus,
+                    data_root / f"syn{args.practices}",
+                    True,
+                    600,
+                    args.timeout,
+                )
+            )
         if args.big:
             corpus = synthetic_corpus(args.big_practices, args.seed)
             # No target was set for 8,000; the 800 target scaled linearly (6,000 s) is shown.
-            rows.append(bench_build(f"synthetic {args.big_practices}, full", corpus,
-                                    data_root / f"syn{args.big_practices}", True, 600 * args.big_practices / 800,
-                                    args.timeout))
+            rows.append(
+                bench_build(
+                    f"synthetic {args.big_practices}, full",
+                    corpus,
+                    data_root / f"syn{args.big_practices}",
+                    True,
+                    600 * args.big_practices / 800,
+                    args.timeout,
+                )
+            )
     finally:
         if not args.keep:
             shutil.rmtree(data_root, ignore_errors=True)

@@ -63,6 +63,7 @@ async def run(args: argparse.Namespace) -> int:
     if inspect.isawaitable(warm):
         await warm
     import openai  # noqa: F401 - imported before the first timed request
+
     rows = [json.loads(line) for line in Path(args.dev).read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.ids:
         wanted = set(args.ids.split(","))
@@ -70,8 +71,12 @@ async def run(args: argparse.Namespace) -> int:
     if args.limit:
         rows = rows[: args.limit]
 
-    print(f"model {settings.llm_model!r} at {settings.llm_base_url}, timeout {settings.llm_timeout_s:g} s, {len(rows)} questions")
-    header = f"{'id':<6} {'retr ms':>8} {'ttft ms':>8} {'shown ms':>9} {'total ms':>9}  {'mode':<11} {'kept':>5}  reason"
+    print(
+        f"model {settings.llm_model!r} at {settings.llm_base_url}, timeout {settings.llm_timeout_s:g} s, {len(rows)} questions"
+    )
+    header = (
+        f"{'id':<6} {'retr ms':>8} {'ttft ms':>8} {'shown ms':>9} {'total ms':>9}  {'mode':<11} {'kept':>5}  reason"
+    )
     print(header)
     print("-" * len(header))
     ttfts: list[float] = []
@@ -121,7 +126,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dev", default=str(REPO / "eval" / "dev.jsonl"), help="dev set (JSON lines with id, question)")
+    parser.add_argument(
+        "--dev", default=str(REPO / "eval" / "dev.jsonl"), help="dev set (JSON lines with id, question)"
+    )
     parser.add_argument("--base-url", help="overrides LLM_BASE_URL")
     parser.add_argument("--model", help="overrides LLM_MODEL")
     parser.add_argument("--timeout", type=float, help="overrides LLM_TIMEOUT_S")

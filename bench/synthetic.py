@@ -48,19 +48,56 @@ PROVINCES: dict[str, list[str]] = {
     "Áncash": ["Huaraz", "Huari", "Carhuaz", "Yungay", "Recuay", "Casma", "Huarmey", "Pomabamba", "Sihuas"],
     "Apurímac": ["Abancay", "Andahuaylas", "Chincheros", "Aymaraes", "Grau", "Cotabambas", "Antabamba"],
     "Arequipa": ["Arequipa Norte", "Arequipa Sur", "Camaná", "Caylloma", "Islay", "Condesuyos", "Caravelí"],
-    "Ayacucho": ["Huamanga", "Huanta", "La Mar", "Cangallo", "Lucanas", "Parinacochas", "Sucre",
-                 "Víctor Fajardo", "Vilcashuamán", "Huancasancos"],
+    "Ayacucho": [
+        "Huamanga",
+        "Huanta",
+        "La Mar",
+        "Cangallo",
+        "Lucanas",
+        "Parinacochas",
+        "Sucre",
+        "Víctor Fajardo",
+        "Vilcashuamán",
+        "Huancasancos",
+    ],
     "Cajamarca": ["Cajabamba", "Jaén", "Chota", "Cutervo", "Celendín", "San Ignacio", "Hualgayoc", "San Marcos"],
     "Callao": ["Ventanilla"],
-    "Cusco": ["Canchis", "Quispicanchi", "La Convención", "Calca", "Urubamba", "Anta", "Espinar",
-              "Chumbivilcas", "Paucartambo"],
+    "Cusco": [
+        "Canchis",
+        "Quispicanchi",
+        "La Convención",
+        "Calca",
+        "Urubamba",
+        "Anta",
+        "Espinar",
+        "Chumbivilcas",
+        "Paucartambo",
+    ],
     "Huancavelica": ["Angaraes", "Tayacaja", "Acobamba", "Castrovirreyna", "Churcampa", "Huaytará"],
     "Huánuco": ["Leoncio Prado", "Ambo", "Dos de Mayo", "Pachitea", "Puerto Inca", "Huamalíes"],
     "Ica": ["Nasca", "Pisco", "Chincha", "Palpa"],
-    "Junín": ["Huancayo", "Tarma", "Chanchamayo", "Satipo", "Jauja", "Chupaca", "Yauli", "Pichanaki",
-              "Pangoa", "Río Tambo"],
-    "La Libertad": ["Trujillo Nor Oeste", "Pacasmayo", "Chepén", "Ascope", "Otuzco", "Sánchez Carrión",
-                    "Santiago de Chuco", "Pataz"],
+    "Junín": [
+        "Huancayo",
+        "Tarma",
+        "Chanchamayo",
+        "Satipo",
+        "Jauja",
+        "Chupaca",
+        "Yauli",
+        "Pichanaki",
+        "Pangoa",
+        "Río Tambo",
+    ],
+    "La Libertad": [
+        "Trujillo Nor Oeste",
+        "Pacasmayo",
+        "Chepén",
+        "Ascope",
+        "Otuzco",
+        "Sánchez Carrión",
+        "Santiago de Chuco",
+        "Pataz",
+    ],
     "Lambayeque": ["Chiclayo", "Ferreñafe"],
     "Lima Metropolitana": ["01", "02", "03", "04", "05", "06", "07"],
     "Lima Provincias": ["Huaura", "Barranca", "Huaral", "Cañete", "Huarochirí", "Oyón", "Cajatambo", "Yauyos"],
@@ -77,12 +114,24 @@ PROVINCES: dict[str, list[str]] = {
 }
 REGIONS: list[str] = list(PROVINCES)
 # Places mentioned in running text; Lima Metropolitana's UGEL are numbered, so its places are districts.
-PLACES: dict[str, list[str]] = {
-    r: ps for r, ps in PROVINCES.items() if r != "Lima Metropolitana"
-} | {"Lima Metropolitana": ["San Juan de Lurigancho", "Comas", "Ate", "Villa El Salvador", "Rímac", "Breña"]}
+PLACES: dict[str, list[str]] = {r: ps for r, ps in PROVINCES.items() if r != "Lima Metropolitana"} | {
+    "Lima Metropolitana": ["San Juan de Lurigancho", "Comas", "Ate", "Villa El Salvador", "Rímac", "Breña"]
+}
 # Provinces/places of the source texts that are also swapped (besides every region name).
-SOURCE_PLACES = ["Huancayo", "Tarma", "Chanchamayo", "Oxapampa", "Huaura", "Angaraes", "Nasca", "Ventanilla",
-                 "Huamanga", "Huanta", "Huaraz", "Selva Central"]
+SOURCE_PLACES = [
+    "Huancayo",
+    "Tarma",
+    "Chanchamayo",
+    "Oxapampa",
+    "Huaura",
+    "Angaraes",
+    "Nasca",
+    "Ventanilla",
+    "Huamanga",
+    "Huanta",
+    "Huaraz",
+    "Selva Central",
+]
 GRE_REGIONS = {"Arequipa", "La Libertad", "Lambayeque"}
 ALL_PLACE_NAMES: list[str] = sorted(
     {*REGIONS, *(p for ps in PLACES.values() for p in ps if not p.isdigit()), *SOURCE_PLACES}, key=len, reverse=True
@@ -90,16 +139,22 @@ ALL_PLACE_NAMES: list[str] = sorted(
 
 # Title fragments, from the real titles (the sheets', the report's and the slide deck's).
 TITLE_HEADS: dict[str, list[str]] = {
-    "junin": ["Estrategia de seguimiento y evaluación al Plan Anual de Trabajo",
-              "Seguimiento y evaluación al Plan Anual de Trabajo de la DRE y las UGEL"],
-    "pasco": ["Gestión educativa con impacto",
-              "Gestión educativa con impacto para la mejora sostenible de los aprendizajes"],
+    "junin": [
+        "Estrategia de seguimiento y evaluación al Plan Anual de Trabajo",
+        "Seguimiento y evaluación al Plan Anual de Trabajo de la DRE y las UGEL",
+    ],
+    "pasco": [
+        "Gestión educativa con impacto",
+        "Gestión educativa con impacto para la mejora sostenible de los aprendizajes",
+    ],
     "drelm": ["Redes educativas gestionan y aseguran aprendizajes", "Redes educativas que gestionan aprendizajes"],
     "r1": ["Puentes para la inclusión, emprendimiento e inserción laboral", "Puentes para la inserción laboral"],
     "r2": ["Fortalecemos la gestión del riesgo de desastres", "Gestión del riesgo de desastres"],
     "r4": ["Estrategia Inclusión Total", "Inclusión total"],
-    "r5": ["Facilitadores del bienestar emocional y la convivencia positiva",
-           "Bienestar emocional y convivencia positiva"],
+    "r5": [
+        "Facilitadores del bienestar emocional y la convivencia positiva",
+        "Bienestar emocional y convivencia positiva",
+    ],
     "r7": ["Compartimos nuestro amor por la lectura", "Amor por la lectura en mi comunidad rural"],
     "r8": ["Evaluando aprendizajes: de la evidencia a la acción", "De la evidencia a la acción"],
     "ugel07": ["Mancomunidad educativa, juntos por una mejor educación"],
@@ -111,7 +166,9 @@ TITLE_TAILS = [
     "potenciado por la tecnología",
     "y de la acción a la mejora de los aprendizajes",
     "para una mejor educación",
-    "", "", "",
+    "",
+    "",
+    "",
 ]
 # Who or where a practice is for, in the corpus's own words.
 TITLE_AUDIENCES = [
@@ -134,11 +191,14 @@ TITLE_SCOPES = ["en la región {region}", "de la {office}", "en {region}", "de l
 REPORT_TOPICS = ["r1", "r2", "pasco", "r4", "r5", "junin", "r7", "r8"]
 SHEET_TOPICS = {"junin": "junin", "pasco": "pasco", "drelm": "drelm"}
 
-STRATEGY_INTRO_DEFAULT = "A continuación, se brindan las estrategias y/o acciones realizadas en la implementación de la práctica:"
+STRATEGY_INTRO_DEFAULT = (
+    "A continuación, se brindan las estrategias y/o acciones realizadas en la implementación de la práctica:"
+)
 
 
 # --------------------------------------------------------------------------------------------------
 # Pools of real text, by section type; each item is (topic, text).
+
 
 @dataclass
 class Pools:
@@ -171,8 +231,12 @@ class Pools:
                     continue
                 phrase = re.sub(r"^(El|La|Los|Las) ", "", m.group(1).strip().rstrip(":.").strip())
                 words = phrase.split()
-                if (not 2 <= len(words) <= 8 or re.search(r"\d", phrase) or words[-1].lower() in {"a", "de", "en"}
-                        or re.search(r"(ar|er|ir)$", words[0])):  # no verbs: 'Garantizar acciones…'
+                if (
+                    not 2 <= len(words) <= 8
+                    or re.search(r"\d", phrase)
+                    or words[-1].lower() in {"a", "de", "en"}
+                    or re.search(r"(ar|er|ir)$", words[0])
+                ):  # no verbs: 'Garantizar acciones…'
                     continue
                 phrase = phrase[:1].upper() + phrase[1:]
                 if phrase not in [f for _, f in self.focus]:
@@ -269,8 +333,13 @@ def _read_sheet(text: str, topic: str, pools: Pools) -> None:
     blocks = [b for b in _paragraphs(buckets["head"]) if b]
     for block in blocks:
         k = _key(block)
-        if (block.startswith("#") or k.upper() == "BUENA PRÁCTICA DE GESTIÓN EDUCATIVA" or k.upper().startswith("REGIÓN")
-                or re.match(r"^(DRE|GRE|UGEL|DRELM)\b", k) or len(k) < 120):
+        if (
+            block.startswith("#")
+            or k.upper() == "BUENA PRÁCTICA DE GESTIÓN EDUCATIVA"
+            or k.upper().startswith("REGIÓN")
+            or re.match(r"^(DRE|GRE|UGEL|DRELM)\b", k)
+            or len(k) < 120
+        ):
             continue
         pools.problems.append((topic, block))
 
@@ -315,8 +384,13 @@ def _read_sheet(text: str, topic: str, pools: Pools) -> None:
 
     for line in buckets["gallery"]:
         s = line.strip().replace("*", "").strip()
-        if (s.startswith("#") or "\\_" in s or len(s) < 40 or not re.search(r"[a-zá-ú]{4}", s)
-                or re.search(r" - [A-ZÁÉÍÓÚÑ ]+$", s)):  # a caption that is just the practice's title
+        if (
+            s.startswith("#")
+            or "\\_" in s
+            or len(s) < 40
+            or not re.search(r"[a-zá-ú]{4}", s)
+            or re.search(r" - [A-ZÁÉÍÓÚÑ ]+$", s)
+        ):  # a caption that is just the practice's title
             continue
         if s not in pools.gallery:
             pools.gallery.append(s)
@@ -365,7 +439,7 @@ def _read_report(text: str, pools: Pools) -> None:
                 target = {"key": pools.key_aspects, "opp": pools.opportunities, "rec": pools.recommendations}[state]
                 target.append((topic, text_))
 
-    for line in lines[start - 1:]:
+    for line in lines[start - 1 :]:
         s = line.strip()
         if s.startswith("Día 2"):
             break
@@ -506,7 +580,7 @@ def _segments(text: str) -> list[str | tuple[str, str, bool]]:
     pieces: list[str | tuple[str, str, bool]] = []
     pos = 0
     for m in _TOKEN_RE.finditer(text):
-        pieces.append(text[pos:m.start()])
+        pieces.append(text[pos : m.start()])
         pos = m.end()
         if m.group("place"):
             pieces.append(("place", m.group("place"), False))
@@ -514,7 +588,7 @@ def _segments(text: str) -> list[str | tuple[str, str, bool]]:
             pieces.append(("upper", _UPPER_TO_PLACE[m.group("upper")], False))
         else:
             s = m.group("num")
-            before, after = text[max(0, m.start() - 16):m.start()], text[m.end():m.end() + 3]
+            before, after = text[max(0, m.start() - 16) : m.start()], text[m.end() : m.end() + 3]
             keep = (
                 (len(s) > 1 and s[0] == "0")  # codes and counts written 02, 068
                 or re.fullmatch(r"(19|20)\d\d", s) is not None  # years
@@ -530,6 +604,7 @@ def _segments(text: str) -> list[str | tuple[str, str, bool]]:
 
 # --------------------------------------------------------------------------------------------------
 # Rendering one practice.
+
 
 def _slug(text: str, max_chars: int = 48) -> str:
     ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
@@ -726,8 +801,14 @@ class Generator:
         shown_title = f"“{title}”" if quote < 0.25 else (f"*{title}*" if quote < 0.45 else title)
 
         def render() -> str:
-            out: list[str] = ["", "## BUENA PRÁCTICA DE GESTIÓN EDUCATIVA", f"# {shown_title}",
-                              f"REGIÓN {region.upper()}", office_line, ""]
+            out: list[str] = [
+                "",
+                "## BUENA PRÁCTICA DE GESTIÓN EDUCATIVA",
+                f"# {shown_title}",
+                f"REGIÓN {region.upper()}",
+                office_line,
+                "",
+            ]
             out += [tx(b) for b in problems]
             out += ["## ¿En qué consiste?"]
             out += [tx(b) for b in consist]
@@ -750,16 +831,29 @@ class Generator:
             if result_closing:
                 out.append(tx(result_closing))
             if expert:
-                out += ["", "Información relevante del experto comentarista", "", "Experto invitado",
-                        expert["name"], expert["role"], "", "Aspecto clave de la práctica"]
+                out += [
+                    "",
+                    "Información relevante del experto comentarista",
+                    "",
+                    "Experto invitado",
+                    expert["name"],
+                    expert["role"],
+                    "",
+                    "Aspecto clave de la práctica",
+                ]
                 if expert["key_intro"]:
                     out.append(tx(expert["key_intro"]))
                 if expert["key_as_paragraphs"]:
                     out += [tx(k) for k in expert["key"]]
                 else:
                     out.append("\n".join(f"- {tx(k)}" for k in expert["key"]))
-                out += ["", "Oportunidades de mejora", "\n".join(f"- {tx(o)}" for o in expert["opp"]), "",
-                        "Recomendaciones para la sostenibilidad y réplica"]
+                out += [
+                    "",
+                    "Oportunidades de mejora",
+                    "\n".join(f"- {tx(o)}" for o in expert["opp"]),
+                    "",
+                    "Recomendaciones para la sostenibilidad y réplica",
+                ]
                 if expert["rec_intro"]:
                     out.append(tx(expert["rec_intro"]))
                 out.append("\n".join(f"- {tx(r)}" for r in expert["rec"]))
@@ -820,7 +914,9 @@ def generate(n: int, out_dir: Path, seed: int = 1, corpus_dir: Path = DEFAULT_CO
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--practices", "-n", type=int, default=800, help="number of practices (files) to write")
     ap.add_argument("--out", type=Path, required=True, help="output folder (its ficha-syn-*.txt are replaced)")
     ap.add_argument("--seed", type=int, default=1)

@@ -26,18 +26,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import format_table, machine_line  # noqa: E402
+from benchlib import format_table, machine_line
 
-from bot.service import Assistant  # noqa: E402
-from bot.telegram.app import TelegramBot  # noqa: E402
-from bot.telegram.testing import FakeBotAPI, Harness, bot_settings  # noqa: E402
-from bot.telegram.texts import default_texts  # noqa: E402
-from indexer.build import build_index  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
-from indexer.store import current_build_id  # noqa: E402
+from bot.service import Assistant
+from bot.telegram.app import TelegramBot
+from bot.telegram.testing import FakeBotAPI, Harness, bot_settings
+from bot.telegram.texts import default_texts
+from indexer.build import build_index
+from indexer.settings import Settings
+from indexer.store import current_build_id
 
 REPO = Path(__file__).resolve().parents[1]
-HEADERS = ["chats", "questions", "replies", "lost", "duplicated", "errors", "refused", "p50 ms", "p95 ms", "max ms", "wall s"]
+HEADERS = [
+    "chats",
+    "questions",
+    "replies",
+    "lost",
+    "duplicated",
+    "errors",
+    "refused",
+    "p50 ms",
+    "p95 ms",
+    "max ms",
+    "wall s",
+]
 
 
 def questions() -> list[str]:
@@ -51,7 +63,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def load_assistant(data: Path | None, tmp: Path) -> Assistant:
-    settings = Settings.model_construct().model_copy(update={"corpus_dir": REPO / "corpus", "data_dir": data or tmp / "index"})
+    settings = Settings.model_construct().model_copy(
+        update={"corpus_dir": REPO / "corpus", "data_dir": data or tmp / "index"}
+    )
     if current_build_id(settings.data_dir) is None:
         print(f"indexing {settings.corpus_dir} into {settings.data_dir} …", file=sys.stderr, flush=True)
         build_index(settings)

@@ -19,10 +19,13 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.telegram.redact import protect
     from bot.web import create_app
 
-    settings = Settings().with_overrides(
-        corpus_dir=args.corpus, data_dir=args.data, host=args.host, port=args.port
-    )
-    for secret in (settings.telegram_bot_token, settings.telegram_webhook_secret, settings.llm_api_key, settings.admin_token):
+    settings = Settings().with_overrides(corpus_dir=args.corpus, data_dir=args.data, host=args.host, port=args.port)
+    for secret in (
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.llm_api_key,
+        settings.admin_token,
+    ):
         protect(secret.get_secret_value() if secret else None)
     log = logging.getLogger("bot")
     if current_build_id(settings.data_dir) is None or args.reindex:

@@ -142,7 +142,11 @@ class AnswerComposer:
     def _chosen_records(retrieval: Retrieval) -> list[RecordHits]:
         query = retrieval.query
         records = retrieval.records
-        single = bool(query.office_records) or query.wants_figure or (query.wants_person and not query.section_cues - {"contacts", "expert"})
+        single = (
+            bool(query.office_records)
+            or query.wants_figure
+            or (query.wants_person and not query.section_cues - {"contacts", "expert"})
+        )
         if single or len(records) == 1:
             return records[:1]
         best = records[0]
@@ -183,7 +187,12 @@ class AnswerComposer:
                     continue
                 if fold(sentence) in meta or (passage.expert and fold(sentence).startswith(fold(passage.expert))):
                     continue  # the expert's name line or a heading is not a statement
-                if passage.expert and not sentence.endswith((".", "…")) and len(sentence) < 160 and not re.search(r"\d", sentence):
+                if (
+                    passage.expert
+                    and not sentence.endswith((".", "…"))
+                    and len(sentence) < 160
+                    and not re.search(r"\d", sentence)
+                ):
                     continue  # the expert's role line
                 overlap = len(tokens & set(analyze(sentence))) / (len(tokens) or 1)
                 score = overlap + 0.15 * hit.score - 0.05 * rank
@@ -193,7 +202,11 @@ class AnswerComposer:
                     score += 0.5
                 if query.wants_figure and re.search(r"\d", sentence):
                     score += 0.3
-                if query.wants_person and (hit.passage.section in {"contacts"} | EXPERT_SECTIONS) and _NAME_OR_EMAIL.search(sentence):
+                if (
+                    query.wants_person
+                    and (hit.passage.section in {"contacts"} | EXPERT_SECTIONS)
+                    and _NAME_OR_EMAIL.search(sentence)
+                ):
                     score += 0.3
                 candidates.append(_Candidate(sentence, hit, score))
         if not candidates:

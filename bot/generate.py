@@ -130,7 +130,7 @@ async def throttled(
             wait = None if text == shown else max(0.0, last + min_interval_s - time.monotonic())
             try:
                 event = await asyncio.wait_for(queue.get(), wait)
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 shown, last = text, time.monotonic()
                 yield text, None
                 continue
@@ -149,7 +149,7 @@ async def throttled(
             task.cancel()
             try:
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            except (asyncio.CancelledError, Exception):
                 pass
 
 
@@ -177,7 +177,7 @@ class Prompts:
     passage: str
 
     @classmethod
-    def load(cls, folder: Path | str | None = None) -> "Prompts":
+    def load(cls, folder: Path | str | None = None) -> Prompts:
         folder = Path(folder or os.environ.get("BPGE_PROMPTS_DIR") or PROMPTS_DIR)
 
         def read(name: str) -> str:
@@ -283,29 +283,17 @@ _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 # Capitalised words that are not names when they start a sentence or clause (folded).
 _STOPWORDS = frozenset(
-    """
-    a al algunas algunos ambas ambos ante asi asimismo aunque cada como con cual cuales cuando de del
-    desde donde durante e el ella ellas ellos en entre esa esas ese eso esos esta estas este esto estos
-    hay la las le les lo los mas mediante mientras muchas muchos ni no nos o otra otras otro otros para
-    pero por porque que quien segun se si sin sobre su sus tal tambien tanto toda todas todo todos tras
-    u un una unas uno unos y ya ademas finalmente luego primero segundo tercero igualmente respecto
-    ello esto dicha dichas dicho dichos tanto cabe destaca destacan
-    the a an and or of in on at to for from with by as both each this these that those its their
-    according also however while which who what when where there here it they we
-    """.split()
+    ["a", "al", "algunas", "algunos", "ambas", "ambos", "ante", "asi", "asimismo", "aunque", "cada", "como", "con", "cual", "cuales", "cuando", "de", "del", "desde", "donde", "durante", "e", "el", "ella", "ellas", "ellos", "en", "entre", "esa", "esas", "ese", "eso", "esos", "esta", "estas", "este", "esto", "estos", "hay", "la", "las", "le", "les", "lo", "los", "mas", "mediante", "mientras", "muchas", "muchos", "ni", "no", "nos", "o", "otra", "otras", "otro", "otros", "para", "pero", "por", "porque", "que", "quien", "segun", "se", "si", "sin", "sobre", "su", "sus", "tal", "tambien", "tanto", "toda", "todas", "todo", "todos", "tras", "u", "un", "una", "unas", "uno", "unos", "y", "ya", "ademas", "finalmente", "luego", "primero", "segundo", "tercero", "igualmente", "respecto", "ello", "esto", "dicha", "dichas", "dicho", "dichos", "tanto", "cabe", "destaca", "destacan", "the", "a", "an", "and", "or", "of", "in", "on", "at", "to", "for", "from", "with", "by", "as", "both", "each", "this", "these", "that", "those", "its", "their", "according", "also", "however", "while", "which", "who", "what", "when", "where", "there", "here", "it", "they", "we"]
 )
 
 _ABBREVIATIONS = frozenset(
-    "sr sra srta dr dra lic mg mag ing prof nro num art pag pp ej aprox av jr mr mrs ms vs cf fig esp coord "
-    "dir".split()
+    ["sr", "sra", "srta", "dr", "dra", "lic", "mg", "mag", "ing", "prof", "nro", "num", "art", "pag", "pp", "ej", "aprox", "av", "jr", "mr", "mrs", "ms", "vs", "cf", "fig", "esp", "coord", "dir"]
 )
 
 
 def _is_acronym(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
-    return len(word) >= 2 and sum(c.isupper() for c in letters) >= 2 and not any(
-        c.islower() for c in letters
-    )
+    return len(word) >= 2 and sum(c.isupper() for c in letters) >= 2 and not any(c.islower() for c in letters)
 
 
 def names_in(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[str]:
@@ -504,9 +492,7 @@ class AnswerChecker:
 # A sentence ends at . ! ? … (plus closing quotes and any citations after it), followed by
 # whitespace and then something that does not continue the sentence: not lower case, and not "["
 # (an unfinished citation that still belongs to it).
-_BOUNDARY = re.compile(
-    r"(?P<end>[.!?…]+[\"»”’)]*(?:\s*\[[^\]\n]*\])*)(?P<ws>[ \t]+)(?=[^\s\[a-záéíóúüñ,;:])"
-)
+_BOUNDARY = re.compile(r"(?P<end>[.!?…]+[\"»”’)]*(?:\s*\[[^\]\n]*\])*)(?P<ws>[ \t]+)(?=[^\s\[a-záéíóúüñ,;:])")
 _BULLET = re.compile(r"^\s*(?:[-*•·–—]|\d{1,2}[.)])\s+")
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.IGNORECASE)
 
@@ -671,12 +657,10 @@ class AnswerGenerator:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self._minimal_params = False  # set when the server refused temperature/max_tokens
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncOpenAI] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncOpenAI] = weakref.WeakKeyDictionary()
 
     @classmethod
-    def from_settings(cls, settings: "Settings", prompts: Prompts | None = None) -> "AnswerGenerator | None":
+    def from_settings(cls, settings: Settings, prompts: Prompts | None = None) -> AnswerGenerator | None:
         """None when LLM_BASE_URL is unset (extractive answers only)."""
         if not settings.llm_base_url:
             return None
@@ -692,7 +676,7 @@ class AnswerGenerator:
     def __repr__(self) -> str:
         return f"AnswerGenerator(base_url={self.base_url!r}, model={self.model!r}, timeout_s={self.timeout_s})"
 
-    def _client(self) -> "AsyncOpenAI":
+    def _client(self) -> AsyncOpenAI:
         from openai import AsyncOpenAI
 
         loop = asyncio.get_running_loop()
@@ -748,7 +732,7 @@ class AnswerGenerator:
             await queue.put(("done", None))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure means "fall back"
+        except Exception as exc:
             await queue.put(("error", exc))
 
     async def stream(self, question: str, extractive: Answer) -> AsyncIterator[GenerationEvent]:
@@ -784,7 +768,7 @@ class AnswerGenerator:
                     break
                 try:
                     kind, payload = await asyncio.wait_for(queue.get(), timeout=remaining)
-                except (asyncio.TimeoutError, TimeoutError):
+                except TimeoutError:
                     failure = "timeout"
                     break
                 if kind == "error":
@@ -805,7 +789,7 @@ class AnswerGenerator:
                 producer.cancel()
                 try:
                     await producer
-                except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                except (asyncio.CancelledError, Exception):
                     pass
 
         kept, counted = len(assembler.kept), assembler.counted

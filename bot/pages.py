@@ -85,7 +85,9 @@ def pages_router(get_assistant: GetAssistant = assistant_from_app) -> APIRouter:
         path = STATIC_DIR / name
         if not _STATIC_NAME.match(name) or path.suffix not in _MEDIA_TYPES or not path.is_file():
             return _page("No encontrado", _problem("No encontrado", "Ese archivo no existe."), 404)
-        return FileResponse(path, media_type=_MEDIA_TYPES[path.suffix], headers={**_headers(), "Cache-Control": "no-cache"})
+        return FileResponse(
+            path, media_type=_MEDIA_TYPES[path.suffix], headers={**_headers(), "Cache-Control": "no-cache"}
+        )
 
     @router.get("/practicas", response_class=HTMLResponse)
     def practice_list(request: Request) -> Response:
@@ -171,7 +173,9 @@ def _guarded(request: Request, get_assistant: GetAssistant, render: Callable[[As
         return _index_missing_page()
     except StoreUnavailable as exc:
         log.error("vector store unavailable: %s", exc)
-        return _page("Servicio no disponible", _problem("Servicio no disponible", text("store_unavailable")), 503, scripts=())
+        return _page(
+            "Servicio no disponible", _problem("Servicio no disponible", text("store_unavailable")), 503, scripts=()
+        )
     except Exception:
         log.exception("unexpected error on %s", request.url.path)
         return _page("Error", _problem("Ocurrió un error", text("internal_error")), 500, scripts=())
@@ -185,7 +189,7 @@ def _render_list(assistant: Assistant) -> HTMLResponse:
     parts = ['<div class="sheet-tools"><a href="/">← Volver al asistente</a></div>', '<article class="sheet">']
     parts.append('<p class="kicker">Corpus BPGE</p><h1>Buenas prácticas por región</h1>')
     for region, records in assistant.regions().items():
-        parts.append(f"<h2>{e(region)}</h2><ul class=\"practice-list\">")
+        parts.append(f'<h2>{e(region)}</h2><ul class="practice-list">')
         for r in records:
             badge = '<span class="badge">con comentario de experto</span>' if r.has_expert_commentary else ""
             parts.append(
@@ -280,7 +284,7 @@ def _part(section: Section, group_label: str, marker: _Marker) -> str:
     attrs = ' class="part cited" id="citado"' if cited else ' class="part"'
     heading = section.heading.strip()
     show_heading = heading and fold(heading) not in (fold(group_label), fold(SECTION_LABELS.get(section.type, "")))
-    note = ' <strong>(pasaje citado)</strong>' if cited else ""
+    note = " <strong>(pasaje citado)</strong>" if cited else ""
     return (
         f"<div{attrs}>"
         + (f'<p class="part-heading">{e(heading)}</p>' if show_heading else "")

@@ -10,12 +10,39 @@ from indexer.text import fold
 
 # Words that point at a kind of section (folded; matched as word prefixes).
 SECTION_CUES: dict[str, tuple[str, ...]] = {
-    "expert": ("expert", "recomend", "recomiend", "oportunidades de mejora", "oportunidad de mejora", "sugier",
-               "sugerenc", "comento", "comentarista", "comentaron", "destaco", "destacaron", "aspecto clave",
-               "aspectos clave", "retroaliment", "mejorar la practica"),
+    "expert": (
+        "expert",
+        "recomend",
+        "recomiend",
+        "oportunidades de mejora",
+        "oportunidad de mejora",
+        "sugier",
+        "sugerenc",
+        "comento",
+        "comentarista",
+        "comentaron",
+        "destaco",
+        "destacaron",
+        "aspecto clave",
+        "aspectos clave",
+        "retroaliment",
+        "mejorar la practica",
+    ),
     "contacts": ("contact", "correo", "email", "e mail", "escribir a", "comunicarme", "telefono"),
-    "results": ("resultado", "logro", "logra", "impacto", "cuantos", "cuantas", "cuanto", "porcentaje", "aumento",
-                "incremento", "results", "achiev"),
+    "results": (
+        "resultado",
+        "logro",
+        "logra",
+        "impacto",
+        "cuantos",
+        "cuantas",
+        "cuanto",
+        "porcentaje",
+        "aumento",
+        "incremento",
+        "results",
+        "achiev",
+    ),
     "problem": ("problema", "problematica", "diagnostico", "situacion inicial", "antes de la practica"),
     "strategies": ("estrategia", "que hicieron", "como lo hicieron", "acciones", "como implement", "en que consiste"),
     "lessons": ("leccion", "aprendizajes de la experiencia"),
@@ -30,7 +57,18 @@ SECTIONS_OF_CUE: dict[str, frozenset[str]] = {
     "lessons": frozenset({"lessons"}),
     "event": frozenset({"event"}),
 }
-FACT_CUES = ("cuantos", "cuantas", "cuanto", "cuanta", "porcentaje", "numero de", "cifra", "how many", "how much", "percentage")
+FACT_CUES = (
+    "cuantos",
+    "cuantas",
+    "cuanto",
+    "cuanta",
+    "porcentaje",
+    "numero de",
+    "cifra",
+    "how many",
+    "how much",
+    "percentage",
+)
 WHO_CUES = ("quien", "quienes", "who", "nombre del", "nombre de la")
 
 
@@ -42,7 +80,7 @@ class Catalog:
     regions: dict[str, set[str]] = field(default_factory=dict)  # region → record ids
 
     @classmethod
-    def from_records(cls, records: list[Record]) -> "Catalog":
+    def from_records(cls, records: list[Record]) -> Catalog:
         catalog = cls()
         for r in records:
             if r.kind != "practice":
@@ -104,7 +142,26 @@ def read_query(question: str, catalog: Catalog) -> Query:
     )
 
 
-_ENGLISH = {"the", "which", "what", "who", "how", "is", "are", "of", "in", "to", "and", "for", "with", "does", "did", "schools", "practices", "address"}
+_ENGLISH = {
+    "the",
+    "which",
+    "what",
+    "who",
+    "how",
+    "is",
+    "are",
+    "of",
+    "in",
+    "to",
+    "and",
+    "for",
+    "with",
+    "does",
+    "did",
+    "schools",
+    "practices",
+    "address",
+}
 _SPANISH = {"el", "la", "los", "las", "que", "de", "en", "y", "para", "con", "por", "del", "se", "una", "un", "como"}
 
 

@@ -105,13 +105,7 @@ class Retriever:
             return None
         mask = np.ones(len(self.passages), dtype=bool)
         for i, p in enumerate(self.passages):
-            if filters.region and not _matches(p.region, filters.region):
-                mask[i] = False
-            elif filters.office and not any(_matches(o, filters.office) for o in p.offices):
-                mask[i] = False
-            elif filters.section and not section_allowed(p.section, filters.section):
-                mask[i] = False
-            elif filters.practice_id and p.record_id != filters.practice_id:
+            if (filters.region and not _matches(p.region, filters.region)) or (filters.office and not any(_matches(o, filters.office) for o in p.offices)) or (filters.section and not section_allowed(p.section, filters.section)) or (filters.practice_id and p.record_id != filters.practice_id):
                 mask[i] = False
         return mask
 

@@ -45,7 +45,7 @@ class Assistant:
         self._embedder: Any = None
 
     @classmethod
-    def load(cls, settings: Settings) -> "Assistant":
+    def load(cls, settings: Settings) -> Assistant:
         """An assistant over the serving build; raises IndexMissing when there is none."""
         assistant = cls(settings)
         assistant._ensure_current()
@@ -158,7 +158,9 @@ class Assistant:
         if len(in_region) == 1:
             return in_region[0]
         words = set(fold(name).split())
-        scored = [(len(words & set(fold(f"{r.title} {' '.join(r.offices)} {r.region or ''}").split())), r) for r in practices]
+        scored = [
+            (len(words & set(fold(f"{r.title} {' '.join(r.offices)} {r.region or ''}").split())), r) for r in practices
+        ]
         scored = [s for s in scored if s[0] > 0]
         if scored:
             scored.sort(key=lambda s: -s[0])

@@ -49,7 +49,7 @@ class AskResponse(BaseModel):
     sources: list[Source]
 
     @classmethod
-    def of(cls, answer: Answer) -> "AskResponse":
+    def of(cls, answer: Answer) -> AskResponse:
         return cls(answer=answer.answer, abstained=answer.abstained, mode=answer.mode, sources=answer.sources)
 
 
@@ -162,7 +162,11 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/search")
-    async def search(request: Request, q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS), k: int = Query(10, ge=1, le=50)) -> dict[str, Any]:
+    async def search(
+        request: Request,
+        q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS),
+        k: int = Query(10, ge=1, le=50),
+    ) -> dict[str, Any]:
         if not q.strip():
             raise HTTPException(422, text("empty_question"))
         assistant = _assistant(request)
@@ -225,6 +229,7 @@ def _include_optional_routers(app: FastAPI, settings: Settings) -> None:
     from bot.telegram.feedback_api import feedback_router
 
     app.include_router(telegram_webhook_router(lambda: app.state.telegram))
+
     def store() -> FeedbackStore:
         if getattr(app.state, "feedback", None) is None:
             app.state.feedback = FeedbackStore.in_data_dir(settings.data_dir)

@@ -22,8 +22,14 @@ sys.path.insert(0, str(ROOT))
 
 QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -44,7 +50,9 @@ def main() -> int:
     args = parser.parse_args()
 
     # Only the index matters here: no Telegram bot, extractive answers (reproducible).
-    settings = Settings.model_construct().model_copy(update={"corpus_dir": ROOT / "corpus", "data_dir": args.data or ROOT / "data"})
+    settings = Settings.model_construct().model_copy(
+        update={"corpus_dir": ROOT / "corpus", "data_dir": args.data or ROOT / "data"}
+    )
     tmp = None
     if current_build_id(settings.data_dir) is None:
         tmp = tempfile.TemporaryDirectory(prefix="bpge-shot-")

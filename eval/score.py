@@ -20,7 +20,7 @@ class Gold:
     expect_abstain: bool
 
     @classmethod
-    def from_json(cls, data: dict) -> "Gold":
+    def from_json(cls, data: dict) -> Gold:
         return cls(
             id=data["id"],
             kind=data.get("kind", ""),
@@ -80,7 +80,11 @@ class Scores:
         self.false_abstain.append(float(out.abstained))
         if gold.expected_practices:
             rank = next(
-                (i + 1 for i, t in enumerate(out.practices) if any(same_practice(e, t) for e in gold.expected_practices)),
+                (
+                    i + 1
+                    for i, t in enumerate(out.practices)
+                    if any(same_practice(e, t) for e in gold.expected_practices)
+                ),
                 None,
             )
             self.hit1.append(float(rank == 1))

@@ -57,7 +57,9 @@ def _status(args: argparse.Namespace) -> int:
         print(f"No hay índice en {settings.data_dir}. Constrúyalo con: python -m indexer build", file=sys.stderr)
         return EXIT_NO_INDEX
     counts = manifest["counts"]
-    print(f"Índice {manifest['build']} ({manifest['created']}), modelo {manifest['embedding_model']}, Chroma {manifest['chroma']}")
+    print(
+        f"Índice {manifest['build']} ({manifest['created']}), modelo {manifest['embedding_model']}, Chroma {manifest['chroma']}"
+    )
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     for skipped in manifest.get("skipped", []):
         print(f"Omitido: {skipped['path']} — {skipped['reason']}")
@@ -87,7 +89,9 @@ def _practices(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         expert = "con comentario de experto" if row["expert_commentary"] else "sin comentario de experto"
-        print(f"{row['id']}\n  {row['title']}\n  {row['region']} — {', '.join(row['offices'])}\n  {', '.join(row['documents'])} ({expert})")
+        print(
+            f"{row['id']}\n  {row['title']}\n  {row['region']} — {', '.join(row['offices'])}\n  {', '.join(row['documents'])} ({expert})"
+        )
     return 0
 
 

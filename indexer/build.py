@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +110,14 @@ def _previous_vectors(files: BuildFiles | None, model: str) -> dict[str, np.ndar
     return {p.id: vectors[i] for i, p in enumerate(passages) if i < len(vectors)}
 
 
-def _summary(build_id: str, manifest: dict[str, object], seconds: float, embedded: int, unchanged: bool, skipped: list[SkippedFile]) -> BuildSummary:
+def _summary(
+    build_id: str,
+    manifest: dict[str, object],
+    seconds: float,
+    embedded: int,
+    unchanged: bool,
+    skipped: list[SkippedFile],
+) -> BuildSummary:
     counts = manifest["counts"]
     assert isinstance(counts, dict)
     return BuildSummary(
@@ -191,11 +198,11 @@ def _build_locked(
     encode = embed_texts or _configured_encoder(settings)
     vectors = _embed_all(passages, todo, reuse, encode, progress)
 
-    build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = builds_dir(data_dir) / build_id
     manifest = {
         "build": build_id,
-        "created": datetime.now(timezone.utc).isoformat(),
+        "created": datetime.now(UTC).isoformat(),
         "corpus": str(settings.corpus_dir),
         "documents": hashes,
         "skipped": [asdict(s) for s in skipped],

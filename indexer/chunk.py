@@ -39,7 +39,9 @@ def _line_range(section: Section, start: int, length: int) -> tuple[int, int]:
 
 
 def _passage_id(record: Record, section: Section, text: str, lines: tuple[int, int]) -> str:
-    key = "\x1f".join([record.id, record.title, ",".join(record.offices), section.type, section.document, f"{lines}", text])
+    key = "\x1f".join(
+        [record.id, record.title, ",".join(record.offices), section.type, section.document, f"{lines}", text]
+    )
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 

@@ -39,9 +39,7 @@ SECTION_LABELS: dict[str, str] = {
     "other": "Texto",
 }
 
-EXPERT_SECTIONS: frozenset[str] = frozenset(
-    {"expert_key_aspects", "expert_opportunities", "expert_recommendations"}
-)
+EXPERT_SECTIONS: frozenset[str] = frozenset({"expert_key_aspects", "expert_opportunities", "expert_recommendations"})
 
 RecordKind = Literal["practice", "event", "document"]
 
@@ -98,7 +96,9 @@ class Record(BaseModel):
 
     def label(self) -> str:
         """'Title — offices (region)', how a practice is named to users."""
-        offices = self.offices if len(self.offices) <= 3 else [*self.offices[:2], f"otras {len(self.offices) - 2} oficinas"]
+        offices = (
+            self.offices if len(self.offices) <= 3 else [*self.offices[:2], f"otras {len(self.offices) - 2} oficinas"]
+        )
         where = ", ".join(offices)
         if self.region and self.region.lower() not in where.lower():
             where = f"{where} ({self.region})" if where else self.region
@@ -144,7 +144,7 @@ class Source(BaseModel):
     score: float
 
     @classmethod
-    def from_passage(cls, n: int, passage: Passage, score: float) -> "Source":
+    def from_passage(cls, n: int, passage: Passage, score: float) -> Source:
         return cls(
             n=n,
             practice=passage.practice,
@@ -159,7 +159,7 @@ class Source(BaseModel):
         )
 
     @classmethod
-    def from_section(cls, n: int, record: Record, section: Section, score: float) -> "Source":
+    def from_section(cls, n: int, record: Record, section: Section, score: float) -> Source:
         """A whole section as a source (quoting a record's own section rather than a retrieved chunk)."""
         return cls(
             n=n,

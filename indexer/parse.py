@@ -231,7 +231,9 @@ def _is_heading(block: Block, previous: Block | None, following: Block | None) -
     """A stand-alone heading: one short line, not a sentence, between the end of a paragraph and a real one."""
     if len(block.lines) != 1 or following is None:
         return False
-    if previous is not None and not (previous.text.endswith((".", ":", "!", "?", ")")) or len(previous.text) >= LONG_PARAGRAPH):
+    if previous is not None and not (
+        previous.text.endswith((".", ":", "!", "?", ")")) or len(previous.text) >= LONG_PARAGRAPH
+    ):
         return False
     text = block.text
     if len(text) > 120 or text.startswith("-") or text.endswith((".", ",", ";")) or "|" in text:
@@ -333,7 +335,12 @@ class PracticeBuilder:
         if self.current is None:
             self.open_section("problem", "Contexto")
         assert self.current is not None
-        if self.expert is not None and self.current.type == "expert_key_aspects" and self.current.heading == "Experto invitado" and not self.expert.role:
+        if (
+            self.expert is not None
+            and self.current.type == "expert_key_aspects"
+            and self.current.heading == "Experto invitado"
+            and not self.expert.role
+        ):
             self.expert.role = block.text[:200]
         self.current.add(block)
 
@@ -424,7 +431,12 @@ def _truecase(title: str, forms: dict[str, Counter[str]]) -> str:
             continue
         seen = forms.get(token.lower())
         word = token.lower()
-        if seen and not seen.get(word) and len(word) > 3 or (seen and seen.most_common(1)[0][0].isupper() and len(word) > 1):
+        if (
+            (seen
+            and not seen.get(word)
+            and len(word) > 3)
+            or (seen and seen.most_common(1)[0][0].isupper() and len(word) > 1)
+        ):
             word = seen.most_common(1)[0][0]  # proper nouns and acronyms keep their capitals
         out.append(word)
     text = "".join(out).strip()
@@ -521,7 +533,9 @@ def parse_document(doc: SourceDocument) -> list[Record]:
                 practice.in_header = False
                 practice.start_expert()
             elif looks_like_office_line(block.text) and practice.title:
-                practice.offices += [o for o in split_offices("\n".join(l.text for l in block.lines)) if o not in practice.offices]
+                practice.offices += [
+                    o for o in split_offices("\n".join(l.text for l in block.lines)) if o not in practice.offices
+                ]
             elif not practice.title and len(block.text) < LONG_PARAGRAPH:
                 title, offices = _split_trailing_office(_clean_title(block.text))
                 practice.title = title
@@ -572,7 +586,9 @@ def _parse_slide_deck(doc: SourceDocument, lines: list[Line | None], blocks: lis
     title = _clean_title(repeated[0] if repeated else first)
     practice = PracticeBuilder(doc.path, None, title=title, in_header=False)
     text = doc.text
-    practice.region = next(iter(regions_in(" ".join(re.findall(r"(?i)regi[oó]n\s+\w+(?:\s+\w+)?", text)))), None) or next(iter(regions_in(text)), None)
+    practice.region = next(
+        iter(regions_in(" ".join(re.findall(r"(?i)regi[oó]n\s+\w+(?:\s+\w+)?", text)))), None
+    ) or next(iter(regions_in(text)), None)
     practice.offices = offices_in(text)[:1]
     for block in blocks:
         marker = _marker_of(block.text)

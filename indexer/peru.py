@@ -8,10 +8,32 @@ import re
 from indexer.text import fold
 
 REGIONS: tuple[str, ...] = (
-    "Amazonas", "Áncash", "Apurímac", "Arequipa", "Ayacucho", "Cajamarca", "Callao", "Cusco",
-    "Huancavelica", "Huánuco", "Ica", "Junín", "La Libertad", "Lambayeque", "Lima Metropolitana",
-    "Lima Provincias", "Loreto", "Madre de Dios", "Moquegua", "Pasco", "Piura", "Puno", "San Martín",
-    "Tacna", "Tumbes", "Ucayali",
+    "Amazonas",
+    "Áncash",
+    "Apurímac",
+    "Arequipa",
+    "Ayacucho",
+    "Cajamarca",
+    "Callao",
+    "Cusco",
+    "Huancavelica",
+    "Huánuco",
+    "Ica",
+    "Junín",
+    "La Libertad",
+    "Lambayeque",
+    "Lima Metropolitana",
+    "Lima Provincias",
+    "Loreto",
+    "Madre de Dios",
+    "Moquegua",
+    "Pasco",
+    "Piura",
+    "Puno",
+    "San Martín",
+    "Tacna",
+    "Tumbes",
+    "Ucayali",
 )
 _BY_FOLD = {fold(r): r for r in REGIONS}
 _ALIASES = {"ancash": "Áncash", "cuzco": "Cusco", "lima provincia": "Lima Provincias", "lima region": "Lima Provincias"}

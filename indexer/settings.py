@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     def chroma_server(self) -> tuple[str, int] | None:
         return (self.chroma_host, self.chroma_port) if self.chroma_host else None
 
-    def with_overrides(self, **overrides: object) -> "Settings":
+    def with_overrides(self, **overrides: object) -> Settings:
         """Copy with CLI flags applied (None means 'flag not given')."""
         values = {k: v for k, v in overrides.items() if v is not None}
         return self.model_copy(update=values)

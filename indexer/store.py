@@ -100,7 +100,9 @@ class BuildFiles:
     def embeddings(self) -> np.ndarray:
         return np.load(self.path / "embeddings.npy")
 
-    def write(self, manifest: dict[str, Any], records: list[Record], passages: list[Passage], vectors: np.ndarray) -> None:
+    def write(
+        self, manifest: dict[str, Any], records: list[Record], passages: list[Passage], vectors: np.ndarray
+    ) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "records.json").write_text(
             json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False, indent=1), encoding="utf-8"

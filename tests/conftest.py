@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import CORPUS, make_settings
 
 from bot.service import Assistant
 from indexer.build import build_index
-from support import CORPUS, make_settings
+
 
 @pytest.fixture(scope="session")
 def shipped_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -60,7 +60,7 @@ class FakeLLM:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "FakeLLM":
+    def start(self) -> FakeLLM:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -89,7 +89,7 @@ class FakeLLM:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeLLM":
+    def __enter__(self) -> FakeLLM:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -126,9 +126,7 @@ class FakeLLM:
         @app.post("/v1/chat/completions")
         async def completions(request: Request) -> Any:
             body = await request.json()
-            self.requests.append(
-                {**body, "_headers": {k.lower(): v for k, v in request.headers.items()}}
-            )
+            self.requests.append({**body, "_headers": {k.lower(): v for k, v in request.headers.items()}})
             if self.reject_params & body.keys():
                 return JSONResponse(
                     {"error": {"message": "unsupported parameter", "type": "invalid_request_error"}},

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import CORPUS, make_settings, serve
 
 from bot.service import Assistant
 from bot.web import create_app
-from support import CORPUS, make_settings, serve
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,18 @@ def test_design_card_question_leads_with_ayacucho(api):
     first = body["sources"][0]
     assert first["practice"].startswith("Fortalecemos la gestión del riesgo de desastres")
     assert first["region"] == "Ayacucho" and "DRE Ayacucho" in first["offices"]
-    assert set(first) == {"n", "practice", "practice_id", "region", "offices", "section", "document", "lines", "text", "score"}
+    assert set(first) == {
+        "n",
+        "practice",
+        "practice_id",
+        "region",
+        "offices",
+        "section",
+        "document",
+        "lines",
+        "text",
+        "score",
+    }
     assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
     scores = [s["score"] for s in body["sources"]]
     assert scores == sorted(scores, reverse=True)
@@ -65,7 +76,9 @@ def test_every_citation_is_a_returned_source_and_every_statement_cites(api, ques
 
 
 def test_figure_question_returns_the_figure(api):
-    body = ask(api, "¿Cuántos estudiantes fueron evaluados en la práctica de evaluación de aprendizajes de Lima Metropolitana?")
+    body = ask(
+        api, "¿Cuántos estudiantes fueron evaluados en la práctica de evaluación de aprendizajes de Lima Metropolitana?"
+    )
     assert "297,961" in body["answer"]
     n = int(re.search(r"297,961[^\[]*\[(\d+)\]", body["answer"]).group(1))
     assert "297,961" in next(s for s in body["sources"] if s["n"] == n)["text"]
@@ -76,7 +89,14 @@ def test_question_without_accents(api):
     assert "638" in body["answer"]
 
 
-@pytest.mark.parametrize("question", ["¿Cuál es el tipo de cambio del dólar hoy?", "receta de ceviche", "Dame la lista de plazas docentes vacantes en Cusco para 2027"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Cuál es el tipo de cambio del dólar hoy?",
+        "receta de ceviche",
+        "Dame la lista de plazas docentes vacantes en Cusco para 2027",
+    ],
+)
 def test_off_topic_question_abstains_and_says_what_is_covered(api, question):
     body = ask(api, question)
     assert body["abstained"] is True and body["sources"] == []
@@ -101,7 +121,9 @@ def test_filters(api):
     assert all(s["region"] == "Ica" for s in body["sources"]), "Ica is not Huancavelica"
 
 
-@pytest.mark.parametrize("payload", [{"question": ""}, {"question": "   "}, {"question": "x" * 2001}, {}, {"question": "ok", "k": 0}])
+@pytest.mark.parametrize(
+    "payload", [{"question": ""}, {"question": "   "}, {"question": "x" * 2001}, {}, {"question": "ok", "k": 0}]
+)
 def test_bad_questions_get_422_in_spanish(api, payload):
     response = api.post("/api/ask", json=payload)
     assert response.status_code == 422
@@ -133,7 +155,11 @@ def test_search_practices_and_health(api):
 def test_missing_index_answers_503_with_instructions(tmp_path: Path):
     app = create_app(make_settings(CORPUS, tmp_path / "vacio"), start_telegram=False)
     with serve(app) as url:
-        for method, path, body in [("post", "/api/ask", {"question": "hola"}), ("get", "/healthz", None), ("get", "/api/practices", None)]:
+        for method, path, body in [
+            ("post", "/api/ask", {"question": "hola"}),
+            ("get", "/healthz", None),
+            ("get", "/api/practices", None),
+        ]:
             response = httpx.request(method, url + path, json=body, timeout=30)
             assert response.status_code == 503
             assert "python -m indexer build" in response.json()["detail"]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import ROOT, free_port, make_settings
 
 from bot.service import Assistant
-from support import ROOT, free_port, make_settings
 from indexer.build import build_index
 from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
 
@@ -28,8 +28,12 @@ def test_incremental_build_embeds_only_the_changed_document(corpus_copy: Path, t
     assert again.unchanged and again.embedded == 0 and again.build == first.build
 
     sheet = corpus_copy / "ficha-dre-junin-seguimiento-evaluacion-pat.txt"
-    sheet.write_text(sheet.read_text(encoding="utf-8").replace(
-        "Jaime Ortega Cárdenas", "Jaime Ortega Cárdenas (coordinador del PAT 2026)"), encoding="utf-8")
+    sheet.write_text(
+        sheet.read_text(encoding="utf-8").replace(
+            "Jaime Ortega Cárdenas", "Jaime Ortega Cárdenas (coordinador del PAT 2026)"
+        ),
+        encoding="utf-8",
+    )
     changed = build_index(settings)
     assert not changed.unchanged and 0 < changed.embedded < 5
     assert any("coordinador del PAT" in p.text for p in current_files(settings.data_dir).passages())
@@ -40,7 +44,11 @@ def test_changed_passages_are_the_only_new_vectors(corpus_copy: Path, tmp_path: 
     first = build_index(settings)
     before = {p.id for p in current_files(settings.data_dir).passages()}
     deck = corpus_copy / "presentacion-ugel07-mancomunidad-educativa.txt"
-    deck.write_text(deck.read_text(encoding="utf-8") + "\n\nLecciones aprendidas\n\nLa articulación con las siete municipalidades se sostuvo con actas firmadas cada trimestre.\n", encoding="utf-8")
+    deck.write_text(
+        deck.read_text(encoding="utf-8")
+        + "\n\nLecciones aprendidas\n\nLa articulación con las siete municipalidades se sostuvo con actas firmadas cada trimestre.\n",
+        encoding="utf-8",
+    )
     second = build_index(settings)
     after = current_files(settings.data_dir).passages()
     new = [p for p in after if p.id not in before]
@@ -56,7 +64,10 @@ def test_removed_document_disappears(corpus_copy: Path, tmp_path: Path):
     summary = build_index(settings)
     assert summary.embedded == 0 and summary.practices == 9
     assistant = Assistant.load(settings)
-    assert all("presentacion-ugel07" not in s.document for s in assistant.search("Mancomunidad Educativa municipalidades", k=20))
+    assert all(
+        "presentacion-ugel07" not in s.document
+        for s in assistant.search("Mancomunidad Educativa municipalidades", k=20)
+    )
 
 
 def test_failed_build_leaves_previous_index_serving(corpus_copy: Path, tmp_path: Path):
@@ -64,7 +75,9 @@ def test_failed_build_leaves_previous_index_serving(corpus_copy: Path, tmp_path:
     build_index(settings)
     serving = current_build_id(settings.data_dir)
     assistant = Assistant.load(settings)
-    (corpus_copy / "nuevo.md").write_text("# Nueva práctica\n\nUn texto nuevo sobre tutoría entre pares en secundaria.\n", encoding="utf-8")
+    (corpus_copy / "nuevo.md").write_text(
+        "# Nueva práctica\n\nUn texto nuevo sobre tutoría entre pares en secundaria.\n", encoding="utf-8"
+    )
 
     calls = []
 
@@ -81,7 +94,9 @@ def test_failed_build_leaves_previous_index_serving(corpus_copy: Path, tmp_path:
     assert "638" in answer.answer
 
 
-def test_failure_while_writing_leaves_previous_index(corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_failure_while_writing_leaves_previous_index(
+    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     settings = make_settings(corpus_copy, tmp_path / "data")
     build_index(settings)
     serving = current_build_id(settings.data_dir)
@@ -103,14 +118,33 @@ def test_second_concurrent_build_is_refused(tmp_path: Path):
     data = tmp_path / "data"
     data.mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys,time; from filelock import FileLock; l=FileLock(sys.argv[1]); l.acquire(); print('locked', flush=True); time.sleep(60)", str(data / ".build.lock")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from filelock import FileLock; l=FileLock(sys.argv[1]); l.acquire(); print('locked', flush=True); time.sleep(60)",
+            str(data / ".build.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
         result = subprocess.run(
-            [sys.executable, "-m", "indexer", "build", "--corpus", str(ROOT / "corpus"), "--data", str(data), "--quiet"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "indexer",
+                "build",
+                "--corpus",
+                str(ROOT / "corpus"),
+                "--data",
+                str(data),
+                "--quiet",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         holder.kill()
@@ -126,15 +160,33 @@ def test_broken_and_empty_files_are_skipped_with_a_message(corpus_copy: Path, tm
     (corpus_copy / "sub").mkdir()
     (corpus_copy / "sub" / "dañado.docx").write_bytes(b"PK\x03\x04 not really a zip")
     result = subprocess.run(
-        [sys.executable, "-m", "indexer", "build", "--corpus", str(corpus_copy), "--data", str(tmp_path / "data"), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "indexer",
+            "build",
+            "--corpus",
+            str(corpus_copy),
+            "--data",
+            str(tmp_path / "data"),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "Omitido: roto.pdf" in result.stderr
     assert "Omitido: vacio.txt — archivo vacío" in result.stderr
     assert "Omitido: sub/dañado.docx" in result.stderr
     assert "10 prácticas" in result.stdout
-    status = subprocess.run([sys.executable, "-m", "indexer", "status", "--data", str(tmp_path / "data")], cwd=ROOT, capture_output=True, text=True)
+    status = subprocess.run(
+        [sys.executable, "-m", "indexer", "status", "--data", str(tmp_path / "data")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert status.returncode == 0 and "roto.pdf" in status.stdout
 
 
@@ -158,13 +210,23 @@ def test_docx_document_becomes_one_record(tmp_path: Path):
 
 
 def test_cli_practices_and_missing_index(tmp_path: Path, shipped_data_dir: Path):
-    listed = subprocess.run([sys.executable, "-m", "indexer", "practices", "--json", "--data", str(shipped_data_dir)], cwd=ROOT, capture_output=True, text=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "indexer", "practices", "--json", "--data", str(shipped_data_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert listed.returncode == 0
     import json
 
     rows = json.loads(listed.stdout)
     assert len(rows) == 10 and sum(r["expert_commentary"] for r in rows) == 8
-    missing = subprocess.run([sys.executable, "-m", "indexer", "status", "--data", str(tmp_path / "nada")], cwd=ROOT, capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "-m", "indexer", "status", "--data", str(tmp_path / "nada")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 4 and "python -m indexer build" in missing.stderr
     with pytest.raises(IndexMissing):
         Assistant.load(make_settings(ROOT / "corpus", tmp_path / "nada"))
@@ -174,8 +236,11 @@ def test_cli_practices_and_missing_index(tmp_path: Path, shipped_data_dir: Path)
 def chroma_server(tmp_path: Path):
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
-    process = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -197,7 +262,9 @@ def test_chroma_server_mode(chroma_server: int, tmp_path: Path):
 
     settings = make_settings(ROOT / "corpus", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server)
     summary = build_index(settings)
-    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server, settings=ChromaSettings(anonymized_telemetry=False))
+    client = chromadb.HttpClient(
+        host="127.0.0.1", port=chroma_server, settings=ChromaSettings(anonymized_telemetry=False)
+    )
     collection = client.get_collection(f"bpge-{summary.build}")
     assert collection.count() == summary.chunks
     assert not (builds_dir(settings.data_dir) / summary.build / "chroma").exists()

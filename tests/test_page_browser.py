@@ -160,10 +160,16 @@ def test_streamed_answer_falls_back_and_renders_deltas(page: Any, base_url: str)
     """Deltas are shown while they arrive and replaced by the final answer; 404 falls back to /api/ask."""
     final = httpx.post(f"{base_url}/api/ask", json={"question": RISK_QUESTION}, timeout=30).json()
 
-    stream = "".join(
-        f"event: delta\ndata: {json.dumps({'text': chunk}, ensure_ascii=False)}\n\n" for chunk in ("Según ", "las fuentes…")
-    ) + f"event: answer\ndata: {json.dumps(final, ensure_ascii=False)}\n\n"
-    page.route("**/api/ask/stream", lambda route: route.fulfill(status=200, content_type="text/event-stream", body=stream))
+    stream = (
+        "".join(
+            f"event: delta\ndata: {json.dumps({'text': chunk}, ensure_ascii=False)}\n\n"
+            for chunk in ("Según ", "las fuentes…")
+        )
+        + f"event: answer\ndata: {json.dumps(final, ensure_ascii=False)}\n\n"
+    )
+    page.route(
+        "**/api/ask/stream", lambda route: route.fulfill(status=200, content_type="text/event-stream", body=stream)
+    )
     try:
         answer = ask(page, RISK_QUESTION)
         assert answer.inner_text().startswith(final["answer"].split("\n")[0][:40])
@@ -172,7 +178,10 @@ def test_streamed_answer_falls_back_and_renders_deltas(page: Any, base_url: str)
     finally:
         page.unroute("**/api/ask/stream")
 
-    page.route("**/api/ask/stream", lambda route: route.fulfill(status=404, content_type="application/json", body='{"detail": "Not Found"}'))
+    page.route(
+        "**/api/ask/stream",
+        lambda route: route.fulfill(status=404, content_type="application/json", body='{"detail": "Not Found"}'),
+    )
     try:
         answer = ask(page, RISK_QUESTION)
         assert "Ayacucho" in answer.inner_text()

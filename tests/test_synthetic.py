@@ -114,7 +114,7 @@ def test_running_text_comes_from_the_real_corpus(generated, corpus_text):
     checked = 0
     for name, text in _files(out / "a").items():
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        body = lines[4:lines.index("## Contactos")] + lines[lines.index("## Galería") + 1:]
+        body = lines[4 : lines.index("## Contactos")] + lines[lines.index("## Galería") + 1 :]
         skip = set(HEADINGS) | set(EXPERT_MARKERS) | {"Información relevante del experto comentarista"}
         if "Experto invitado" in body:
             i = body.index("Experto invitado")

@@ -8,7 +8,8 @@ import contextlib
 import hmac
 import logging
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -118,7 +119,9 @@ class TelegramBot:
         except (NetworkError, TimedOut) as e:
             log.error(
                 "Telegram bot not started yet: cannot reach the Bot API at %s (%s); retrying every %d s",
-                self.api_host, type(e).__name__, RETRY_START_S,
+                self.api_host,
+                type(e).__name__,
+                RETRY_START_S,
             )
             self._retry = asyncio.create_task(self._retry_start())
             return False

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass
@@ -35,7 +35,9 @@ class ContextStore:
             return None
         return ctx
 
-    def remember(self, chat_id: int, *, practice_id: str | None, question: str = "", answer_id: int | None = None) -> ChatContext:
+    def remember(
+        self, chat_id: int, *, practice_id: str | None, question: str = "", answer_id: int | None = None
+    ) -> ChatContext:
         ctx = ChatContext(practice_id=practice_id, question=question, answer_id=answer_id, at=self._clock())
         self._chats[chat_id] = ctx
         self._chats.move_to_end(chat_id)

@@ -53,7 +53,7 @@ class FeedbackStore:
             self._db.commit()
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path) -> "FeedbackStore":
+    def in_data_dir(cls, data_dir: Path) -> FeedbackStore:
         return cls(Path(data_dir) / FEEDBACK_FILE)
 
     def close(self) -> None:
@@ -67,7 +67,15 @@ class FeedbackStore:
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO answers (created_at, chat_id, user_id, question, answer, abstained, sources) VALUES (?,?,?,?,?,?,?)",
-                (time.time(), chat_id, user_id, question, answer, int(abstained), json.dumps(shown, ensure_ascii=False)),
+                (
+                    time.time(),
+                    chat_id,
+                    user_id,
+                    question,
+                    answer,
+                    int(abstained),
+                    json.dumps(shown, ensure_ascii=False),
+                ),
             )
             self._db.commit()
             return int(cur.lastrowid or 0)

@@ -9,16 +9,61 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable
+from collections.abc import Callable
 
 # Section type (or the `expert` group) by the words that ask for it.
 SECTION_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("contacts", ("contacto", "contactos", "contactar", "contactarlos", "contactarla", "quien es", "quienes son", "responsable", "responsables", "correo", "telefono", "celular")),
+    (
+        "contacts",
+        (
+            "contacto",
+            "contactos",
+            "contactar",
+            "contactarlos",
+            "contactarla",
+            "quien es",
+            "quienes son",
+            "responsable",
+            "responsables",
+            "correo",
+            "telefono",
+            "celular",
+        ),
+    ),
     ("results", ("resultado", "resultados", "logro", "logros", "lograron", "logro", "impacto", "impactos")),
-    ("expert", ("experto", "expertos", "experta", "expertas", "recomienda", "recomiendan", "recomendaron", "recomendacion", "recomendaciones", "mejorar la practica")),
+    (
+        "expert",
+        (
+            "experto",
+            "expertos",
+            "experta",
+            "expertas",
+            "recomienda",
+            "recomiendan",
+            "recomendaron",
+            "recomendacion",
+            "recomendaciones",
+            "mejorar la practica",
+        ),
+    ),
     ("problem", ("problema", "problemas", "problematica", "diagnostico", "surgio")),
     ("objectives", ("objetivo", "objetivos", "proposito", "finalidad")),
-    ("strategies", ("estrategia", "estrategias", "como lo hicieron", "como lo hizo", "como se hizo", "como se implemento", "como funciona", "en que consiste", "acciones", "fases", "pasos")),
+    (
+        "strategies",
+        (
+            "estrategia",
+            "estrategias",
+            "como lo hicieron",
+            "como lo hizo",
+            "como se hizo",
+            "como se implemento",
+            "como funciona",
+            "en que consiste",
+            "acciones",
+            "fases",
+            "pasos",
+        ),
+    ),
     ("lessons", ("leccion", "lecciones", "aprendieron", "dificultades")),
 ]
 
@@ -31,13 +76,7 @@ _BACK = re.compile(
 _LEADING = re.compile(r"^(y|e|tambien|ademas|entonces|y de|y sobre|y en cuanto a)\b")
 
 STOPWORDS = frozenset(
-    """a al algo alguna alguno algunos ante cada cual cuales cuando cuanto cuantos como con contra de del
-    desde donde dime dan da decir e el ella ellas ellos en entonces era eran es esa ese eso esta este esto
-    estos estas fue fueron ha han hay hizo hicieron la las le les lo los mas me mi muy nos o para pero
-    podrias puedes por porque que quien quienes se segun ser si sobre son su sus tambien te tenia tiene
-    tienen tuvo tuvieron u un una uno unos unas y ya cuentame quiero saber conocer explicame ademas
-    practica experiencia iniciativa misma mismo dicha dicho aquella aquel tal obtuvo obtuvieron alcanzo
-    alcanzaron""".split()
+    ["a", "al", "algo", "alguna", "alguno", "algunos", "ante", "cada", "cual", "cuales", "cuando", "cuanto", "cuantos", "como", "con", "contra", "de", "del", "desde", "donde", "dime", "dan", "da", "decir", "e", "el", "ella", "ellas", "ellos", "en", "entonces", "era", "eran", "es", "esa", "ese", "eso", "esta", "este", "esto", "estos", "estas", "fue", "fueron", "ha", "han", "hay", "hizo", "hicieron", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi", "muy", "nos", "o", "para", "pero", "podrias", "puedes", "por", "porque", "que", "quien", "quienes", "se", "segun", "ser", "si", "sobre", "son", "su", "sus", "tambien", "te", "tenia", "tiene", "tienen", "tuvo", "tuvieron", "u", "un", "una", "uno", "unos", "unas", "y", "ya", "cuentame", "quiero", "saber", "conocer", "explicame", "ademas", "practica", "experiencia", "iniciativa", "misma", "mismo", "dicha", "dicho", "aquella", "aquel", "tal", "obtuvo", "obtuvieron", "alcanzo", "alcanzaron"]
 )
 SECTION_TERMS = frozenset(w for _, words in SECTION_WORDS for phrase in words for w in phrase.split())
 MAX_WORDS = 16

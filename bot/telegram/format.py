@@ -79,7 +79,11 @@ MAX_OFFICES = 3
 
 def _where(offices: list[str], region: str | None, max_offices: int | None = None) -> str:
     """'DRE X, UGEL Y (Region)'; with `max_offices`, longer lists end in '+N'."""
-    shown = offices if max_offices is None or len(offices) <= max_offices else [*offices[:max_offices], f"+{len(offices) - max_offices}"]
+    shown = (
+        offices
+        if max_offices is None or len(offices) <= max_offices
+        else [*offices[:max_offices], f"+{len(offices) - max_offices}"]
+    )
     where = ", ".join(shown)
     if region and region.lower() not in where.lower():
         where = f"{where} ({region})" if where else region

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from collections.abc import AsyncIterator
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
@@ -135,7 +135,10 @@ class BotHandlers:
         app.add_error_handler(self.on_error)
 
     def bot_commands(self) -> list[BotCommand]:
-        return [BotCommand(name, self.texts.plain(f"commands.{name}")) for name in ("buscar", "practica", "regiones", "ayuda", "start")]
+        return [
+            BotCommand(name, self.texts.plain(f"commands.{name}"))
+            for name in ("buscar", "practica", "regiones", "ayuda", "start")
+        ]
 
     def close(self) -> None:
         self.runner.close()
@@ -162,7 +165,9 @@ class BotHandlers:
             [InlineKeyboardButton(q, callback_data=cb.pack(cb.EXAMPLE, str(i)))]
             for i, q in enumerate(self.texts.examples)
         ]
-        await send_html(context.bot, update.effective_chat.id, self.texts.html("start"), keyboard=InlineKeyboardMarkup(rows))
+        await send_html(
+            context.bot, update.effective_chat.id, self.texts.html("start"), keyboard=InlineKeyboardMarkup(rows)
+        )
 
     async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_html(context.bot, update.effective_chat.id, self.texts.html("help"))
@@ -189,14 +194,21 @@ class BotHandlers:
         async with typing(context.bot, chat_id):
             sources = await self.runner.call(self.assistant.search, query, SEARCH_K)
         if not sources:
-            await send_html(context.bot, chat_id, self.texts.html("no_results", query=query), reply_to=update.effective_message.message_id)
+            await send_html(
+                context.bot,
+                chat_id,
+                self.texts.html("no_results", query=query),
+                reply_to=update.effective_message.message_id,
+            )
             return
         header = self.texts.html("search_header", query=query)
         await send_html(
             context.bot,
             chat_id,
             render_search(header, sources, self.texts),
-            keyboard=self._sheet_keyboard([s.practice_id for s in sources], {s.practice_id: s.practice for s in sources}),
+            keyboard=self._sheet_keyboard(
+                [s.practice_id for s in sources], {s.practice_id: s.practice for s in sources}
+            ),
             reply_to=update.effective_message.message_id,
         )
         self.contexts.remember(chat_id, practice_id=sources[0].practice_id, question=query)
@@ -210,7 +222,9 @@ class BotHandlers:
             return
         record = await self.runner.call(self.assistant.find_practice, query)
         if record is None:
-            await self._send_practice_list(context.bot, chat_id, self.texts.html("practice_not_found", query=query), practices)
+            await self._send_practice_list(
+                context.bot, chat_id, self.texts.html("practice_not_found", query=query), practices
+            )
             return
         await self._send_sheet(context.bot, chat_id, record)
 
@@ -224,15 +238,25 @@ class BotHandlers:
         total = sum(len(v) for v in regions.values())
         if total <= MAX_LIST_BUTTONS:
             ordered = [r for name in names for r in regions[name]]
-            keyboard = self._sheet_keyboard([r.id for r in ordered], {r.id: r.title for r in ordered}, limit=MAX_LIST_BUTTONS)
+            keyboard = self._sheet_keyboard(
+                [r.id for r in ordered], {r.id: r.title for r in ordered}, limit=MAX_LIST_BUTTONS
+            )
             await send_html(context.bot, chat_id, render_regions(regions, self.texts), keyboard=keyboard)
         else:
             rows = [
-                [InlineKeyboardButton(self.texts.plain("buttons.region", region=n, count=len(regions[n])), callback_data=cb.pack(cb.REGION, n))]
+                [
+                    InlineKeyboardButton(
+                        self.texts.plain("buttons.region", region=n, count=len(regions[n])),
+                        callback_data=cb.pack(cb.REGION, n),
+                    )
+                ]
                 for n in names
             ]
             await send_html(
-                context.bot, chat_id, self.texts.html("regions_header") + "\n\n" + self.texts.html("regions_pick"), keyboard=InlineKeyboardMarkup(rows)
+                context.bot,
+                chat_id,
+                self.texts.html("regions_header") + "\n\n" + self.texts.html("regions_pick"),
+                keyboard=InlineKeyboardMarkup(rows),
             )
 
     # --- free text -----------------------------------------------------------------------------------
@@ -249,7 +273,9 @@ class BotHandlers:
             return text
         username = (context.bot.username or "").lower()
         mentioned = False
-        for entity, value in message.parse_entities([MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]).items():
+        for entity, value in message.parse_entities(
+            [MessageEntityType.MENTION, MessageEntityType.TEXT_MENTION]
+        ).items():
             if entity.type == MessageEntityType.MENTION and value.lower() == f"@{username}":
                 mentioned = True
                 text = text.replace(value, " ")
@@ -282,7 +308,9 @@ class BotHandlers:
             self._limit_notified[user_id] = now + wait
             text = self.texts.html("rate_limited", limit=self.rate_limit_per_minute, seconds=wait)
             if update.callback_query:
-                await update.callback_query.answer(self.texts.plain("rate_limited", limit=self.rate_limit_per_minute, seconds=wait))
+                await update.callback_query.answer(
+                    self.texts.plain("rate_limited", limit=self.rate_limit_per_minute, seconds=wait)
+                )
             else:
                 await send_html(context.bot, update.effective_chat.id, text)
         elif update.callback_query:
@@ -290,7 +318,13 @@ class BotHandlers:
         return False
 
     async def answer_question(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, *, reply_to: int | None = None, header: str = ""
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        question: str,
+        *,
+        reply_to: int | None = None,
+        header: str = "",
     ) -> None:
         """Answer a question (or a follow-up on the practice in context) with sources and buttons.
         The caller has counted it against the rate limit."""
@@ -300,11 +334,17 @@ class BotHandlers:
             practice_id = None
             record = None
             ctx = self.contexts.get(chat_id)
-            if ctx and ctx.practice_id and await self.runner.call(is_followup, question, partial(self._names_other, ctx.practice_id)):
+            if (
+                ctx
+                and ctx.practice_id
+                and await self.runner.call(is_followup, question, partial(self._names_other, ctx.practice_id))
+            ):
                 answer, record = await self._followup_answer(question, ctx.practice_id)
                 if record is not None:
                     practice_id = record.id
-                    header = "\n".join(h for h in (header, self.texts.html("followup_about", label=record.label())) if h)
+                    header = "\n".join(
+                        h for h in (header, self.texts.html("followup_about", label=record.label())) if h
+                    )
             else:
                 answer = await self.runner.call(self.assistant.ask, question)
             answer_id = await asyncio.to_thread(
@@ -322,11 +362,22 @@ class BotHandlers:
                 if shown.answer != answer.answer:
                     await asyncio.to_thread(self.store.update_answer, answer_id, shown.answer)
         if self.generator is None or answer.abstained or not answer.sources:
-            await reply_with_answer(context.bot, chat_id, answer, self.texts, keyboard=keyboard, reply_to=reply_to, header=header)
-        self.contexts.remember(chat_id, practice_id=practice_id or main_practice(answer), question=question, answer_id=answer_id)
+            await reply_with_answer(
+                context.bot, chat_id, answer, self.texts, keyboard=keyboard, reply_to=reply_to, header=header
+            )
+        self.contexts.remember(
+            chat_id, practice_id=practice_id or main_practice(answer), question=question, answer_id=answer_id
+        )
 
     async def _reply_generated(
-        self, bot: Any, chat_id: int, question: str, extractive: Answer, keyboard: InlineKeyboardMarkup, reply_to: int | None, header: str
+        self,
+        bot: Any,
+        chat_id: int,
+        question: str,
+        extractive: Answer,
+        keyboard: InlineKeyboardMarkup,
+        reply_to: int | None,
+        header: str,
     ) -> Answer:
         """The web endpoint's pipeline: the model's checked answer, shown as it is written (one
         message edited at most once a second), then replaced by the final answer (the generated
@@ -346,7 +397,14 @@ class BotHandlers:
             return final.get("answer", extractive)
 
         await reply_with_answer(
-            bot, chat_id, outcome(), self.texts, keyboard=keyboard, reply_to=reply_to, header=header, partials=partials()
+            bot,
+            chat_id,
+            outcome(),
+            self.texts,
+            keyboard=keyboard,
+            reply_to=reply_to,
+            header=header,
+            partials=partials(),
         )
         return final.get("answer", extractive)
 
@@ -385,10 +443,17 @@ class BotHandlers:
 
     # --- buttons ---------------------------------------------------------------------------------------
 
-    def _sheet_keyboard(self, practice_ids: list[str], titles: dict[str, str], limit: int = MAX_SHEET_BUTTONS) -> InlineKeyboardMarkup | None:
+    def _sheet_keyboard(
+        self, practice_ids: list[str], titles: dict[str, str], limit: int = MAX_SHEET_BUTTONS
+    ) -> InlineKeyboardMarkup | None:
         unique = list(dict.fromkeys(p for p in practice_ids if p))[:limit]
         rows = [
-            [InlineKeyboardButton(self.texts.plain("buttons.sheet", title=_short(titles.get(p, p))), callback_data=cb.pack(cb.SHEET, p))]
+            [
+                InlineKeyboardButton(
+                    self.texts.plain("buttons.sheet", title=_short(titles.get(p, p))),
+                    callback_data=cb.pack(cb.SHEET, p),
+                )
+            ]
             for p in unique
         ]
         return InlineKeyboardMarkup(rows) if rows else None
@@ -399,15 +464,23 @@ class BotHandlers:
             rows.extend(list(r) for r in self._sheet_keyboard([record.id], {record.id: record.title}).inline_keyboard)
         if not answer.abstained:
             ids = [f.practice_id for f in answer.findings] or [s.practice_id for s in answer.sources[:1]]
-            titles = {f.practice_id: f.title for f in answer.findings} | {s.practice_id: s.practice for s in answer.sources if s.practice_id not in {f.practice_id for f in answer.findings}}
+            titles = {f.practice_id: f.title for f in answer.findings} | {
+                s.practice_id: s.practice
+                for s in answer.sources
+                if s.practice_id not in {f.practice_id for f in answer.findings}
+            }
             sheets = self._sheet_keyboard(ids, titles)
             if sheets:
                 rows.extend(list(r) for r in sheets.inline_keyboard)
-            rows.append([InlineKeyboardButton(self.texts.plain("buttons.more"), callback_data=cb.pack(cb.MORE, str(answer_id)))])
+            rows.append(
+                [InlineKeyboardButton(self.texts.plain("buttons.more"), callback_data=cb.pack(cb.MORE, str(answer_id)))]
+            )
         rows.append(
             [
                 InlineKeyboardButton(self.texts.plain("buttons.up"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:u")),
-                InlineKeyboardButton(self.texts.plain("buttons.down"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:d")),
+                InlineKeyboardButton(
+                    self.texts.plain("buttons.down"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:d")
+                ),
             ]
         )
         return InlineKeyboardMarkup(rows)
@@ -437,7 +510,9 @@ class BotHandlers:
             question = examples[int(value)]
             if await self._within_limit(update, context):
                 await query.answer()
-                await self.answer_question(update, context, question, header=self.texts.html("question_echo", question=question))
+                await self.answer_question(
+                    update, context, question, header=self.texts.html("question_echo", question=question)
+                )
         elif kind == cb.REGION:
             await query.answer()
             regions: dict[str, list[Record]] = await self.runner.call(self.assistant.regions)
@@ -445,7 +520,9 @@ class BotHandlers:
             if region not in regions:
                 await send_html(context.bot, chat_id, self.texts.html("button_expired"))
                 return
-            await self._send_practice_list(context.bot, chat_id, self.texts.html("region_header", region=region), regions[region])
+            await self._send_practice_list(
+                context.bot, chat_id, self.texts.html("region_header", region=region), regions[region]
+            )
         else:
             await query.answer(self.texts.plain("button_expired"))
 
@@ -455,7 +532,10 @@ class BotHandlers:
             await query.answer(self.texts.plain("button_expired"))
             return
         stored = await asyncio.to_thread(
-            self.store.record_vote, answer_id=int(answer_id), user_id=query.from_user.id, vote=1 if direction == "u" else -1
+            self.store.record_vote,
+            answer_id=int(answer_id),
+            user_id=query.from_user.id,
+            vote=1 if direction == "u" else -1,
         )
         await query.answer(self.texts.plain("feedback_thanks" if stored else "button_expired"))
 
@@ -491,7 +571,9 @@ class BotHandlers:
             await send_html(bot, chat_id, self.texts.html("no_practices"))
             return
         text = f"{header}\n\n{render_practice_list(practices)}"
-        keyboard = self._sheet_keyboard([p.id for p in practices], {p.id: p.title for p in practices}, limit=MAX_LIST_BUTTONS)
+        keyboard = self._sheet_keyboard(
+            [p.id for p in practices], {p.id: p.title for p in practices}, limit=MAX_LIST_BUTTONS
+        )
         await send_html(bot, chat_id, text, keyboard=keyboard)
 
     # --- errors --------------------------------------------------------------------------------------
@@ -502,7 +584,13 @@ class BotHandlers:
         if not isinstance(update, Update):
             log.warning("Telegram: %s: %s", type(error).__name__, error)
             return
-        log.error("Telegram: error while handling update %s: %s: %s", update.update_id, type(error).__name__, error, exc_info=error)
+        log.error(
+            "Telegram: error while handling update %s: %s: %s",
+            update.update_id,
+            type(error).__name__,
+            error,
+            exc_info=error,
+        )
         chat = update.effective_chat
         if chat is None:
             return

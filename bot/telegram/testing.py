@@ -23,9 +23,10 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -90,7 +91,9 @@ def parse_telegram_html(markup: str) -> str:
                 if not m or m.group(1).lower() not in ALLOWED_TAGS:
                     raise fail(f'Unsupported start tag "{inner.split(" ")[0]}"', i)
                 name = m.group(1).lower()
-                attrs = {a.group(1).lower(): a.group(2) or a.group(3) or a.group(4) or "" for a in _ATTR.finditer(m.group(2))}
+                attrs = {
+                    a.group(1).lower(): a.group(2) or a.group(3) or a.group(4) or "" for a in _ATTR.finditer(m.group(2))
+                }
                 if name == "span" and attrs.get("class") != "tg-spoiler":
                     raise fail('Tag "span" must have class "tg-spoiler"', i)
                 if name == "tg-emoji" and "emoji-id" not in attrs:
@@ -109,7 +112,9 @@ def parse_telegram_html(markup: str) -> str:
             out.append(ch)
             i += 1
     if stack:
-        raise ApiError(400, f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1]}"')
+        raise ApiError(
+            400, f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\""
+        )
     return "".join(out)
 
 
@@ -149,7 +154,9 @@ class ApiCall:
 class FakeBotAPI:
     """Run with `async with FakeBotAPI() as api:`; point the bot at `api.base_url`."""
 
-    def __init__(self, token: str = "123456:TEST-fake-token", username: str = "bpge_test_bot", bot_id: int = 123456) -> None:
+    def __init__(
+        self, token: str = "123456:TEST-fake-token", username: str = "bpge_test_bot", bot_id: int = 123456
+    ) -> None:
         self.token = token
         self.username = username
         self.bot_id = bot_id
@@ -172,7 +179,7 @@ class FakeBotAPI:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    async def start(self) -> "FakeBotAPI":
+    async def start(self) -> FakeBotAPI:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -190,7 +197,7 @@ class FakeBotAPI:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "FakeBotAPI":
+    async def __aenter__(self) -> FakeBotAPI:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -249,11 +256,15 @@ class FakeBotAPI:
         entities = []
         for m in _COMMAND.finditer(text):
             if m.start() == 0 or text[m.start() - 1].isspace():
-                entities.append({"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))})
+                entities.append(
+                    {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))}
+                )
         for m in _MENTION.finditer(text):
-            if m.start() == 0 or not text[m.start() - 1].isalnum() and text[m.start() - 1] != "/":
+            if m.start() == 0 or (not text[m.start() - 1].isalnum() and text[m.start() - 1] != "/"):
                 if not any(e["offset"] <= utf16_len(text[: m.start()]) < e["offset"] + e["length"] for e in entities):
-                    entities.append({"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))})
+                    entities.append(
+                        {"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))}
+                    )
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
@@ -304,7 +315,9 @@ class FakeBotAPI:
         )
         return query_id
 
-    def fail_next(self, method: str, count: int = 1, code: int = 500, description: str = "Internal Server Error") -> None:
+    def fail_next(
+        self, method: str, count: int = 1, code: int = 500, description: str = "Internal Server Error"
+    ) -> None:
         """Make the next `count` calls of `method` fail with `code`."""
         self._failures.setdefault(method, []).extend([(code, description)] * count)
 
@@ -386,7 +399,19 @@ class FakeBotAPI:
             if not isinstance(value, str):
                 continue
             try:
-                params[key] = json.loads(value) if key in {"reply_markup", "reply_parameters", "allowed_updates", "commands", "entities", "link_preview_options"} else value
+                params[key] = (
+                    json.loads(value)
+                    if key
+                    in {
+                        "reply_markup",
+                        "reply_parameters",
+                        "allowed_updates",
+                        "commands",
+                        "entities",
+                        "link_preview_options",
+                    }
+                    else value
+                )
             except json.JSONDecodeError:
                 raise web.HTTPBadRequest(text=f"bad JSON in {key}")
         return params
@@ -429,8 +454,10 @@ class FakeBotAPI:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-                if data is None and not any(k in button for k in ("url", "switch_inline_query", "copy_text", "web_app")):
-                    raise ApiError(400, "Bad Request: can't find field \"callback_data\"")
+                if data is None and not any(
+                    k in button for k in ("url", "switch_inline_query", "copy_text", "web_app")
+                ):
+                    raise ApiError(400, 'Bad Request: can\'t find field "callback_data"')
         return markup
 
     def _message_json(self, m: SentMessage) -> dict[str, Any]:
@@ -446,7 +473,12 @@ class FakeBotAPI:
         return out
 
     async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {**self._bot_user(), "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            **self._bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -458,7 +490,9 @@ class FakeBotAPI:
         if not self._updates and timeout > 0:
             async with self._changed:
                 try:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates) or self._closing), timeout)
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self._updates) or self._closing), timeout
+                    )
                 except TimeoutError:
                     pass
         return self._updates[:limit]
@@ -572,7 +606,7 @@ class Harness:
     """A running bot and the fake Bot API it polls, with helpers to talk to it as a user."""
 
     api: FakeBotAPI
-    bot: "TelegramBot"
+    bot: TelegramBot
 
     async def idle(self, timeout: float = 30.0) -> None:
         """Wait until every update pushed so far was fetched and handled."""

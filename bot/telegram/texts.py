@@ -20,7 +20,7 @@ class Texts:
         self._data = data
 
     @classmethod
-    def load(cls, path: Path = TEXTS_PATH) -> "Texts":
+    def load(cls, path: Path = TEXTS_PATH) -> Texts:
         with path.open("rb") as f:
             return cls(tomllib.load(f))
 

@@ -162,7 +162,14 @@ async def test_long_answer_is_split_on_paragraphs(harness: Harness, assistant: A
     """A >10,000-character answer (several real answers together) reaches the user in parts of
     at most 4,096 characters, each valid HTML, with nothing lost."""
     api = harness.api
-    questions = [Q_JUNIN, Q_CALLAO, Q_AYACUCHO, "bibliotecas digitales para escuelas rurales", "apoyo emocional a estudiantes, familias y docentes", "CETPRO y formación técnica para estudiantes de básica"]
+    questions = [
+        Q_JUNIN,
+        Q_CALLAO,
+        Q_AYACUCHO,
+        "bibliotecas digitales para escuelas rurales",
+        "apoyo emocional a estudiantes, familias y docentes",
+        "CETPRO y formación técnica para estudiantes de básica",
+    ]
     markup = ""
     for q in questions * 3:
         markup += ("\n\n" if markup else "") + render_answer(assistant.ask(q), TEXTS)
@@ -294,7 +301,9 @@ async def test_bot_survives_errors(make_bot: Any, assistant: Any, caplog: pytest
     assert harness.bot.application.updater.running
 
 
-async def test_wrong_token_one_clear_log_line_and_no_token_in_logs(api: FakeBotAPI, assistant: Any, tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
+async def test_wrong_token_one_clear_log_line_and_no_token_in_logs(
+    api: FakeBotAPI, assistant: Any, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "987654:WRONG-token-never-logged"
     settings = bot_settings(api, tmp_path, telegram_bot_token=wrong)
@@ -318,7 +327,12 @@ async def test_token_never_logged_while_serving(make_bot: Any, caplog: pytest.Lo
 
 
 async def test_webhook_mode_checks_the_secret_token(api: FakeBotAPI, assistant: Any, tmp_path: Any) -> None:
-    settings = bot_settings(api, tmp_path, telegram_webhook_url="https://bpge.example.org/telegram/webhook", telegram_webhook_secret="s3cret-Token_1")
+    settings = bot_settings(
+        api,
+        tmp_path,
+        telegram_webhook_url="https://bpge.example.org/telegram/webhook",
+        telegram_webhook_secret="s3cret-Token_1",
+    )
     bot = TelegramBot(settings, assistant)
     assert await bot.start()
     try:
@@ -338,7 +352,9 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotAPI, assistant: 
         }  # fmt: skip
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://t") as client:
             assert (await client.post("/telegram/webhook", json=update)).status_code == 403
-            assert (await client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: "wrong"})).status_code == 403
+            assert (
+                await client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: "wrong"})
+            ).status_code == 403
             assert api.sent(31) == []
             ok = await client.post("/telegram/webhook", json=update, headers={SECRET_HEADER: "s3cret-Token_1"})
             assert ok.status_code == 200

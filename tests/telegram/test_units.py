@@ -45,7 +45,10 @@ def _squash(text: str) -> str:
 
 
 def test_split_prefers_paragraphs_and_keeps_everything() -> None:
-    paragraphs = [f"<b>Párrafo {i}</b>\n" + ("palabra & otra " * random.Random(i).randint(20, 120)).replace("&", "&amp;") for i in range(60)]
+    paragraphs = [
+        f"<b>Párrafo {i}</b>\n" + ("palabra & otra " * random.Random(i).randint(20, 120)).replace("&", "&amp;")
+        for i in range(60)
+    ]
     markup = "\n\n".join(paragraphs)
     assert utf16_len(markup) > 10_000
     parts = split_html(markup)
@@ -105,7 +108,15 @@ def _record() -> Record:
 def test_corpus_and_user_text_is_escaped_in_a_sheet() -> None:
     markup = render_practice_sheet(_record(), TEXTS)
     shown = parse_telegram_html(markup)
-    for raw in ("Práctica <b>negrita</b> & cía", "UGEL <Uno>", "<script>", "3 < 4", "hacer > decir", "<ana@example.org>", "ficha <x> & y.txt"):
+    for raw in (
+        "Práctica <b>negrita</b> & cía",
+        "UGEL <Uno>",
+        "<script>",
+        "3 < 4",
+        "hacer > decir",
+        "<ana@example.org>",
+        "ficha <x> & y.txt",
+    ):
         assert raw in shown
     assert "<b>A &amp; B</b>" in markup  # corpus **bold** becomes Telegram bold, its text escaped
     for heading in ("Problema", "Estrategias", "Resultados", "Contactos", "Documentos"):
@@ -114,15 +125,30 @@ def test_corpus_and_user_text_is_escaped_in_a_sheet() -> None:
 
 def test_answer_rendering_numbers_statements_and_sources() -> None:
     source = Source(
-        n=1, practice="P <1>", practice_id="p1", region="Junín", offices=["DRE Junín"], section="results",
-        document="f&d.txt", lines=(5, 9), text="t", score=0.5,
+        n=1,
+        practice="P <1>",
+        practice_id="p1",
+        region="Junín",
+        offices=["DRE Junín"],
+        section="results",
+        document="f&d.txt",
+        lines=(5, 9),
+        text="t",
+        score=0.5,
     )
     answer = Answer(
         question="q",
         answer="Logro <alto> [1]",
         abstained=False,
         sources=[source],
-        findings=[Finding(practice_id="p1", title="P <1>", label="P <1> — DRE Junín", statements=[Statement(text="Logro <alto>", sources=[1])])],
+        findings=[
+            Finding(
+                practice_id="p1",
+                title="P <1>",
+                label="P <1> — DRE Junín",
+                statements=[Statement(text="Logro <alto>", sources=[1])],
+            )
+        ],
     )
     markup = render_answer(answer, TEXTS)
     shown = parse_telegram_html(markup)
@@ -216,8 +242,21 @@ def test_context_expires() -> None:
 
 async def test_feedback_store_and_admin_api(tmp_path) -> None:
     store = FeedbackStore.in_data_dir(tmp_path)
-    source = Source(n=1, practice="P", practice_id="p", region="R", offices=[], section="results", document="d.txt", lines=(1, 2), text="t", score=1)
-    answer_id = store.log_answer(chat_id=5, user_id=7, question="¿qué?", answer="x [1]", abstained=False, sources=[source])
+    source = Source(
+        n=1,
+        practice="P",
+        practice_id="p",
+        region="R",
+        offices=[],
+        section="results",
+        document="d.txt",
+        lines=(1, 2),
+        text="t",
+        score=1,
+    )
+    answer_id = store.log_answer(
+        chat_id=5, user_id=7, question="¿qué?", answer="x [1]", abstained=False, sources=[source]
+    )
     assert store.record_vote(answer_id=answer_id, user_id=7, vote=1)
     assert store.record_vote(answer_id=answer_id, user_id=7, vote=-1)  # a changed vote replaces the first
     assert not store.record_vote(answer_id=999, user_id=7, vote=1)
@@ -233,7 +272,9 @@ async def test_feedback_store_and_admin_api(tmp_path) -> None:
         assert ok.status_code == 200
         assert ok.json()["items"][0]["question"] == "¿qué?"
         assert ok.json()["totals"] == {"up": 0, "down": 1}
-        assert (await client.get("/api/feedback?vote=up", headers={"Authorization": "Bearer s3cret"})).json()["items"] == []
+        assert (await client.get("/api/feedback?vote=up", headers={"Authorization": "Bearer s3cret"})).json()[
+            "items"
+        ] == []
 
     closed = FastAPI()
     closed.include_router(feedback_router(Settings(admin_token=None, data_dir=tmp_path), store))
