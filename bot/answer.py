@@ -16,16 +16,11 @@ from bot.lexical import analyze
 from bot.retrieve import Hit, RecordHits, Retrieval
 from bot.schemas import Answer, Finding, Statement
 from bot.texts import text
+from indexer.calibration import Calibration
 from indexer.models import EXPERT_SECTIONS, Source
 from indexer.text import fold
 
-# Abstention, calibrated on eval/dev.jsonl and eval/calibration.jsonl (see eval/README.md):
-# relevance = best cosine + COVERAGE_WEIGHT * IDF-weighted share of the question's terms in the best record.
-COVERAGE_WEIGHT = 0.5
-MIN_RELEVANCE = 0.47
-MIN_ENGLISH_COSINE = 0.25
 LIST_RATIO = 0.7  # other records join a "which practices…" answer when within this share of the best score
-LIST_COVERAGE_RATIO = 0.75  # …and cover as much of the question's vocabulary
 MAX_FINDINGS = 3
 MAX_SENTENCE_CHARS = 420
 
@@ -33,23 +28,43 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÁÉÍÓÚÑ¿¡\"“(0-9+])")
 _NAME_OR_EMAIL = re.compile(r"@|\b[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
 
 
-def relevance(retrieval: Retrieval) -> float:
-    return retrieval.top_cosine + COVERAGE_WEIGHT * retrieval.coverage
+def relevance(retrieval: Retrieval, calibration: Calibration) -> float:
+    return retrieval.top_cosine + calibration.coverage_weight * retrieval.coverage
 
 
-def abstention_reason(retrieval: Retrieval) -> str | None:
-    """Why the corpus cannot answer, or None when it can."""
+def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | None:
+    """Why the corpus cannot answer (a key of the abstention texts), or None when it can.
+
+    Only when nothing is close: a question in unusual words about a topic the corpus covers is answered with
+    the closest practices (see `is_close_only`)."""
     query = retrieval.query
     if not retrieval.records:
         return "nothing"
-    named_known = query.office_records or any(r not in retrieval.missing_regions for r in query.regions)
+    named = [r.record for r in retrieval.records if r.record.id in query.office_records]
+    named_known = bool(named) or any(r not in retrieval.missing_regions for r in query.regions)
+    if query.regions and len(retrieval.missing_regions) == len(query.regions) and not query.office_records:
+        return "region"
+    if named and "expert" in query.section_cues and not any(r.has_expert_commentary for r in named):
+        return "no_experts"
+    if named and query.section_cues == {"contacts"} and not any(
+        s.type == "contacts" for r in named for s in r.sections
+    ):
+        return "no_contacts"
+    if query.wants_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:
+        return "no_figure"
     if named_known or retrieval.filtered:
         return None
-    if query.regions and len(retrieval.missing_regions) == len(query.regions):
-        return "region"
     if query.english:
-        return None if retrieval.top_cosine >= MIN_ENGLISH_COSINE else "nothing"
-    return None if relevance(retrieval) >= MIN_RELEVANCE else "nothing"
+        return None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
+    return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"
+
+
+def is_close_only(retrieval: Retrieval, calibration: Calibration) -> bool:
+    """Relevant enough to show, not enough to say a practice addresses exactly this."""
+    query = retrieval.query
+    if query.office_records or query.regions or retrieval.filtered or query.english:
+        return False
+    return relevance(retrieval, calibration) < calibration.close_relevance
 
 
 def split_sentences(passage_text: str) -> list[str]:
@@ -97,19 +112,26 @@ class _Candidate:
 class AnswerComposer:
     """Turns a retrieval into an Answer; `encode` embeds sentences to compare them with the question."""
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], covered: Callable[[], str]) -> None:
+    def __init__(
+        self, encode: Callable[[list[str]], np.ndarray], covered: Callable[[], str], calibration: Calibration
+    ) -> None:
         self._encode = encode
         self._covered = covered
+        self.calibration = calibration
 
     def abstain(self, question: str, retrieval: Retrieval | None, reason: str) -> Answer:
         if reason == "region" and retrieval is not None:
             message = text("abstain_region", regions=", ".join(retrieval.missing_regions), covered=self._covered())
+        elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:
+            named = [r.record for r in retrieval.records if r.record.id in retrieval.query.office_records]
+            record = named[0] if named else retrieval.records[0].record
+            message = text(f"abstain_{reason}", practice=record.label(), covered=self._covered())
         else:
             message = text("abstain", covered=self._covered())
         return Answer(question=question, answer=message, abstained=True)
 
     def compose(self, question: str, retrieval: Retrieval, k: int = 5) -> Answer:
-        reason = abstention_reason(retrieval)
+        reason = abstention_reason(retrieval, self.calibration)
         if reason:
             return self.abstain(question, retrieval, reason)
         chosen = self._chosen_records(retrieval)
@@ -131,7 +153,10 @@ class AnswerComposer:
                 )
         if not findings:
             return self.abstain(question, retrieval, "nothing")
-        intro = text("intro_many") if len(findings) > 1 else ""
+        if is_close_only(retrieval, self.calibration):
+            intro = text("intro_closest")
+        else:
+            intro = text("intro_many") if len(findings) > 1 else ""
         answer = Answer(question=question, answer="", abstained=False, sources=sources, findings=findings, intro=intro)
         answer.answer = render_plain(answer)
         return answer
@@ -150,11 +175,7 @@ class AnswerComposer:
         if single or len(records) == 1:
             return records[:1]
         best = records[0]
-        return [best] + [
-            r
-            for r in records[1:MAX_FINDINGS]
-            if r.score >= LIST_RATIO * best.score and r.coverage >= LIST_COVERAGE_RATIO * best.coverage
-        ]
+        return [best] + [r for r in records[1:MAX_FINDINGS] if r.score >= LIST_RATIO * best.score]
 
     @staticmethod
     def _sources(retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:

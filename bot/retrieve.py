@@ -1,41 +1,53 @@
-"""Hybrid retrieval: dense search in Chroma + Spanish BM25, fused, read against the question, grouped by record.
+"""Hybrid retrieval: the question in the documents' words, searched by every signal, fused per practice.
 
-Scores: each candidate passage gets `DENSE_WEIGHT * cosine/max_cosine + (1 - DENSE_WEIGHT) * bm25/max_bm25`
-(both relative to the best candidate of this query), then multiplied or raised by what the question asks for
-(a section kind, a named office or region, a figure, a person). A record's score is its best passage's score
-plus a little for each further relevant passage. Relevance for abstention is judged separately, on absolute
-measures: the best passage's cosine and how much of the question's vocabulary the best record covers.
+1. The question is normalised (`bot.normalize`: shorthand, everyday words, typos) and read (`bot.query`: the
+   offices, regions and kind of section it names).
+2. Each dense signal (one Chroma collection per embedding model: multilingual-e5, USE) and Spanish BM25 rank the
+   passages; filters restrict all of them.
+3. `bot.ranking.fuse` turns those ranks into one score per record; inside a record, passages are ordered by
+   their own fused rank, raised when they are of the section the question asks for.
+4. Relevance for abstention is measured apart, on absolute values: the primary dense model's best cosine in the
+   best record and how much of the question's vocabulary that record (and its best passage) contains.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from bot.lexical import LexicalIndex, analyze
+from bot.normalize import NormalizedQuestion, QuestionNormalizer
 from bot.query import Catalog, Query, read_query
+from bot.ranking import RankingConfig, fuse, passage_scores
 from bot.schemas import Filters
 from indexer.models import EXPERT_SECTIONS, Passage, Record
 from indexer.text import fold
 
-DENSE_WEIGHT = 0.45
-CANDIDATES = 80
-SECTION_BOOST = 1.3
-OFFICE_BONUS = 0.8
-REGION_BONUS = 0.6
-ENGLISH_DENSE_WEIGHT = 0.85
-KIND_PRIOR = {"practice": 1.0, "event": 0.92, "document": 0.85}
-EVENT_CUE_BOOST = 1.35
+CANDIDATES = 80  # passages asked of each dense signal
+PASSAGES_PER_RECORD = 4  # passages kept per record for the answer
+# Inside a record, passages of the section the question asks for come first (a multiplier of their score).
+SECTION_BOOST = 1.5
+FIGURE_BOOST = 1.2  # …passages with figures, when a figure is asked for
+PERSON_BOOST = 1.2  # …contacts and expert passages, when a person is asked for
+
+
+@dataclass
+class DenseSignal:
+    """One embedding model's view of the passages: its Chroma collection and its query encoder."""
+
+    name: str
+    collection: Any
+    encode_query: Callable[[str], np.ndarray]
 
 
 @dataclass
 class Hit:
     passage: Passage
     score: float
-    dense: float  # cosine similarity with the question
+    dense: float  # cosine similarity with the question (primary dense model)
     lexical: float  # raw BM25
 
 
@@ -51,10 +63,12 @@ class RecordHits:
 class Retrieval:
     query: Query
     records: list[RecordHits]
-    top_cosine: float = 0.0
-    coverage: float = 0.0  # IDF-weighted share of the question's terms found in the best record
+    top_cosine: float = 0.0  # primary dense model's best cosine within the best record
+    coverage: float = 0.0  # IDF-weighted share of the question's topic terms found in the best record
+    passage_coverage: float = 0.0  # …found together in one passage of the best record
     missing_regions: list[str] = field(default_factory=list)  # named regions without any practice
     filtered: bool = False  # the user restricted the search to a region, office or practice
+    normalized: NormalizedQuestion | None = None
 
     def hits(self, limit: int, per_record: int = 3) -> list[Hit]:
         """Passages in relevance order: the best record's passages first, then the others' best, record by record."""
@@ -82,21 +96,28 @@ class Retriever:
         self,
         records: list[Record],
         passages: list[Passage],
-        collection: Any,
-        encode_query: Callable[[str], np.ndarray],
+        dense: list[DenseSignal],
+        config: RankingConfig | None = None,
     ) -> None:
         self.records = {r.id: r for r in records}
         self.passages = passages
+        self.config = config or RankingConfig()
+        self._dense_signals = dense
         self._index_of = {p.id: i for i, p in enumerate(passages)}
-        self._collection = collection
-        self._encode = encode_query
+        self._record_ids = [r.id for r in records]
+        record_index = {rid: i for i, rid in enumerate(self._record_ids)}
+        self._passage_record = np.array([record_index.get(p.record_id, 0) for p in passages], dtype=np.int64)
+        self._non_practice = np.array([r.kind != "practice" for r in records], dtype=bool)
         self.catalog = Catalog.from_records(records)
         # the text searched is the embedded text: prefixed with the record's title, offices and section
         tokens = [analyze(p.embedding_text()) for p in passages]
         self.lexical = LexicalIndex(tokens)
+        self._passage_tokens = [set(t) for t in tokens]
         self._record_tokens: dict[str, set[str]] = {}
-        for p, passage_tokens in zip(passages, tokens):
+        for p, passage_tokens in zip(passages, tokens, strict=True):
             self._record_tokens.setdefault(p.record_id, set()).update(passage_tokens)
+        words = {w for p in passages for w in fold(p.embedding_text()).split()}
+        self.normalizer = QuestionNormalizer(words)
 
     # ------------------------------------------------------------ filters
 
@@ -105,98 +126,155 @@ class Retriever:
             return None
         mask = np.ones(len(self.passages), dtype=bool)
         for i, p in enumerate(self.passages):
-            if (filters.region and not _matches(p.region, filters.region)) or (filters.office and not any(_matches(o, filters.office) for o in p.offices)) or (filters.section and not section_allowed(p.section, filters.section)) or (filters.practice_id and p.record_id != filters.practice_id):
+            if (
+                (filters.region and not _matches(p.region, filters.region))
+                or (filters.office and not any(_matches(o, filters.office) for o in p.offices))
+                or (filters.section and not section_allowed(p.section, filters.section))
+                or (filters.practice_id and p.record_id != filters.practice_id)
+            ):
                 mask[i] = False
         return mask
 
-    # ------------------------------------------------------------ search
+    # ------------------------------------------------------------ signals
 
-    def _dense(self, question: str, allowed: np.ndarray | None) -> dict[int, float]:
-        if self._collection is None or not self.passages:
+    def dense_scores(self, signal: DenseSignal, question: str, allowed: np.ndarray | None) -> dict[int, float]:
+        """Cosine of the best passages for one dense signal: {passage index: cosine}."""
+        if signal.collection is None or not self.passages:
             return {}
-        vector = np.asarray(self._encode(question), dtype=np.float32).reshape(-1)
+        vector = np.asarray(signal.encode_query(question), dtype=np.float32).reshape(-1)
         where = None
         if allowed is not None:
             ids = sorted({self.passages[i].record_id for i in np.flatnonzero(allowed)})
             if not ids:
                 return {}
             where = {"record_id": {"$in": ids}}
-        result = self._collection.query(
+        result = signal.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=min(CANDIDATES, len(self.passages)),
             where=where,
             include=["distances"],
         )
         out: dict[int, float] = {}
-        for pid, distance in zip(result["ids"][0], result["distances"][0]):
+        for pid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
             i = self._index_of.get(pid)
             if i is not None and (allowed is None or allowed[i]):
                 out[i] = 1.0 - float(distance)
         return out
 
+    def lexical_scores(self, tokens: list[str], allowed: np.ndarray | None) -> dict[int, float]:
+        values = self.lexical.scores(tokens)
+        if allowed is not None:
+            values = np.where(allowed, values, 0.0)
+        top = np.argsort(-values)[:CANDIDATES]
+        return {int(i): float(values[i]) for i in top if values[i] > 0}
+
+    def signals(self, text: str, allowed: np.ndarray | None) -> dict[str, dict[int, float]]:
+        """Every signal's scores for the (normalised) question."""
+        out = {signal.name: self.dense_scores(signal, text, allowed) for signal in self._dense_signals}
+        out["bm25"] = self.lexical_scores(analyze(text), allowed)
+        return out
+
+    # ------------------------------------------------------------ search
+
     def search(self, question: str, filters: Filters | None = None, max_records: int = 5) -> Retrieval:
+        normalized = self.normalizer.normalize(question)
         query = read_query(question, self.catalog)
         allowed = self._allowed(filters)
-        tokens = analyze(question)
-        lexical = self.lexical.scores(tokens)
-        if allowed is not None:
-            lexical = np.where(allowed, lexical, 0.0)
-        dense = self._dense(question, allowed)
-        lexical_top = [int(i) for i in np.argsort(-lexical)[:CANDIDATES] if lexical[i] > 0]
-        candidates = set(dense) | set(lexical_top)
+        signals = self.signals(normalized.text, allowed)
+        return self.rank(query, normalized, signals, filters, max_records)
+
+    def named_records(self, query: Query) -> frozenset[str]:
+        """Records the question names: by office, else by region."""
+        if query.office_records:
+            return frozenset(query.office_records)
+        return frozenset(rid for region in query.regions for rid in self.catalog.regions.get(region, set()))
+
+    def rank(
+        self,
+        query: Query,
+        normalized: NormalizedQuestion,
+        signals: Mapping[str, Mapping[int, float]],
+        filters: Filters | None = None,
+        max_records: int = 5,
+    ) -> Retrieval:
+        """Fuse the signals into records (separate from `search` so eval can re-rank cached signals)."""
         missing = [r for r in query.regions if r not in self.catalog.regions]
+        candidates = {i for values in signals.values() for i in values}
+        filtered = filters is not None and bool(filters.region or filters.office or filters.practice_id)
         if not candidates:
-            return Retrieval(query, [], missing_regions=missing)
-
-        max_dense = max(dense.values(), default=0.0) or 1.0
-        dense_weight = ENGLISH_DENSE_WEIGHT if query.english else DENSE_WEIGHT
-        max_lex = float(lexical.max()) or 1.0
-        cued = query.cued_sections()
-        region_records = {rid for region in query.regions for rid in self.catalog.regions.get(region, set())}
-        hits: list[Hit] = []
-        for i in candidates:
-            p = self.passages[i]
-            cosine = dense.get(i, 0.0)
-            score = dense_weight * max(cosine, 0.0) / max_dense + (1 - dense_weight) * float(lexical[i]) / max_lex
-            score *= KIND_PRIOR.get(p.kind, 1.0)
-            if p.section in cued:
-                score *= EVENT_CUE_BOOST if p.section == "event" else SECTION_BOOST
-            if query.wants_figure and any(c.isdigit() for c in p.text):
-                score *= 1.1
-            if query.wants_person and p.section in {"contacts", "expert_key_aspects"}:
-                score *= 1.1
-            if p.record_id in query.office_records:
-                score += OFFICE_BONUS
-            elif p.record_id in region_records:
-                score += REGION_BONUS
-            hits.append(Hit(p, score, cosine, float(lexical[i])))
-
+            return Retrieval(query, [], missing_regions=missing, filtered=filtered, normalized=normalized)
+        named = self.named_records(query)
+        record_index = {rid: i for i, rid in enumerate(self._record_ids)}
+        scores = fuse(
+            signals,
+            self._passage_record,
+            len(self._record_ids),
+            self.config,
+            named_records=frozenset(record_index[r] for r in named if r in record_index),
+            non_practice=None if "event" in query.section_cues else self._non_practice,
+        )
+        order = self._passage_order(query, signals)
+        primary = self._primary_dense(signals)
+        lexical = signals.get("bm25", {})
         grouped: dict[str, list[Hit]] = {}
-        for hit in sorted(hits, key=lambda h: -h.score):
-            grouped.setdefault(hit.passage.record_id, []).append(hit)
-        records = [
-            RecordHits(self.records[rid], group[0].score + 0.03 * sum(h.score for h in group[1:4]), group[:4])
-            for rid, group in grouped.items()
-            if rid in self.records
-        ]
-        records.sort(key=lambda r: -r.score)
-        records = records[:max_records]
+        for i, score in order:
+            p = self.passages[i]
+            group = grouped.setdefault(p.record_id, [])
+            if len(group) < PASSAGES_PER_RECORD:
+                group.append(Hit(p, score, primary.get(i, 0.0), lexical.get(i, 0.0)))
+        ranked = sorted(
+            (rid for rid in grouped if rid in self.records), key=lambda rid: -scores[record_index[rid]]
+        )[:max_records]
+        records = [RecordHits(self.records[rid], float(scores[record_index[rid]]), grouped[rid]) for rid in ranked]
+        tokens = self._topic_tokens(normalized.text, query, named)
         for r in records:
-            r.coverage = self._coverage(tokens, r.record.id)
+            r.coverage = self._coverage(tokens, self._record_tokens.get(r.record.id, set()))
         best = records[0]
+        best_passages = [i for i in candidates if self.passages[i].record_id == best.record.id]
         return Retrieval(
             query=query,
             records=records,
-            filtered=filters is not None and bool(filters.region or filters.office or filters.practice_id),
-            top_cosine=max(dense.values(), default=0.0),
+            filtered=filtered,
+            top_cosine=max((primary.get(i, 0.0) for i in best_passages), default=0.0),
             coverage=best.coverage,
+            passage_coverage=max((self._coverage(tokens, self._passage_tokens[i]) for i in best_passages), default=0.0),
             missing_regions=missing,
+            normalized=normalized,
         )
 
-    def _coverage(self, tokens: list[str], record_id: str) -> float:
+    def _primary_dense(self, signals: Mapping[str, Mapping[int, float]]) -> Mapping[int, float]:
+        if self._dense_signals:
+            return signals.get(self._dense_signals[0].name, {})
+        return {}
+
+    def _passage_order(self, query: Query, signals: Mapping[str, Mapping[int, float]]) -> list[tuple[int, float]]:
+        """Passages by fused rank, those of the section (or kind of content) asked for raised."""
+        cued = query.cued_sections()
+        boosts: dict[int, float] = {}
+        for i in {i for values in signals.values() for i in values}:
+            p = self.passages[i]
+            boost = SECTION_BOOST if p.section in cued else 1.0
+            if query.wants_figure and any(c.isdigit() for c in p.text):
+                boost *= FIGURE_BOOST
+            if query.wants_person and p.section in {"contacts", "expert_key_aspects"}:
+                boost *= PERSON_BOOST
+            boosts[i] = boost
+        fused = passage_scores(signals, self.config, boosts)
+        return sorted(fused.items(), key=lambda item: -item[1])
+
+    def _topic_tokens(self, text: str, query: Query, named: frozenset[str]) -> list[str]:
+        """The question's terms less the names of the offices and regions it names (those say where, not what)."""
+        names = list(query.regions)
+        for rid in named:
+            record = self.records.get(rid)
+            if record:
+                names += [*record.offices, record.region or ""]
+        name_tokens = set(analyze(" ".join(names)))
+        return [t for t in analyze(text) if t not in name_tokens]
+
+    def _coverage(self, tokens: list[str], vocabulary: set[str]) -> float:
         if not tokens:
             return 0.0
-        vocabulary = self._record_tokens.get(record_id, set())
         weights = {t: self.lexical.idf(t) for t in set(tokens)}
         total = sum(weights.values()) or 1.0
         return sum(w for t, w in weights.items() if t in vocabulary) / total

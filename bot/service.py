@@ -9,15 +9,19 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.answer import AnswerComposer
 from bot.query import read_query
-from bot.retrieve import Retriever
+from bot.retrieve import DenseSignal, Retriever
 from bot.schemas import Answer, Filters
 from bot.texts import text
+from indexer.calibration import Calibration, NotCalibrated
+from indexer.embed import EmbeddingKind
 from indexer.models import Record, Source
 from indexer.settings import Settings
 from indexer.store import IndexMissing, StoreUnavailable, chroma_client, current_build_id, current_files
@@ -25,7 +29,15 @@ from indexer.text import fold
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Assistant", "IndexMissing", "StoreUnavailable"]
+__all__ = ["Assistant", "IndexMissing", "NotCalibrated", "StoreUnavailable"]
+
+
+def _dense_info(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Signal → {model, collection} of a build (builds before the second model had one collection)."""
+    dense = manifest.get("dense")
+    if isinstance(dense, dict) and dense:
+        return dense
+    return {"dense": {"model": manifest.get("embedding_model"), "collection": manifest.get("collection")}}
 
 
 @dataclass
@@ -42,7 +54,6 @@ class Assistant:
         self.settings = settings
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
-        self._embedder: Any = None
 
     @classmethod
     def load(cls, settings: Settings) -> Assistant:
@@ -53,12 +64,25 @@ class Assistant:
 
     # ------------------------------------------------------------ loading
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        from indexer.embed import embed, load_embedder
+    def _encoder(self, model: str, kind: EmbeddingKind) -> Callable[[list[str]], np.ndarray]:
+        """Encodes with `model`, loaded on first use (torch is slow to import)."""
 
-        if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embedding_model, self.settings.embedding_device)
-        return embed(self._embedder, texts)
+        def encode(texts: list[str]) -> np.ndarray:
+            from indexer.embed import embed, load_embedder
+
+            embedder = load_embedder(model, self.settings.embedding_device, self.settings.model_cache_dir)
+            return embed(embedder, texts, kind)
+
+        return encode
+
+    def _dense_signals(self, manifest: dict[str, Any], files_path: Path) -> list[DenseSignal]:
+        signals: list[DenseSignal] = []
+        client = chroma_client(self.settings, files_path)
+        for signal, info in _dense_info(manifest).items():
+            collection = client.get_collection(info["collection"])
+            encode = self._encoder(info["model"], "query")
+            signals.append(DenseSignal(signal, collection, lambda q, encode=encode: encode([q])[0]))
+        return signals
 
     def _ensure_current(self) -> _Loaded:
         build = current_build_id(self.settings.data_dir)
@@ -76,10 +100,11 @@ class Assistant:
                     manifest.get("embedding_model"),
                     self.settings.embedding_model,
                 )
-                self.settings = self.settings.model_copy(update={"embedding_model": manifest["embedding_model"]})
-                self._embedder = None
+            if not manifest.get("calibration"):
+                raise NotCalibrated(text("not_calibrated", model=manifest.get("embedding_model")))
+            calibration = Calibration.model_validate(manifest["calibration"])
             try:
-                collection = chroma_client(self.settings, files.path).get_collection(manifest["collection"])
+                dense = self._dense_signals(manifest, files.path)
             except StoreUnavailable:
                 raise
             except Exception as exc:
@@ -88,8 +113,9 @@ class Assistant:
                 raise IndexMissing(f"la colección del índice no se pudo abrir ({exc})") from exc
             records = files.records()
             passages = files.passages()
-            retriever = Retriever(records, passages, collection, lambda q: self._encode([q])[0])
-            composer = AnswerComposer(self._encode, lambda: self._covered(records, manifest))
+            retriever = Retriever(records, passages, dense)
+            sentence_encoder = self._encoder(_dense_info(manifest)["dense"]["model"], "query")
+            composer = AnswerComposer(sentence_encoder, lambda: self._covered(records, manifest), calibration)
             self._loaded = _Loaded(manifest["build"], manifest, records, retriever, composer)
             log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
             return self._loaded

