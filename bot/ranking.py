@@ -1,6 +1,6 @@
 """Ranking practices by fusing several retrieval signals, per practice (pure functions, no model).
 
-Each signal (multilingual-e5 cosine, USE cosine, Spanish BM25) ranks the passages on its own. Scores of
+Each signal (multilingual-e5 cosine "dense", USE cosine "dense2", Spanish BM25 "bm25") ranks the passages on its own. Scores of
 different signals are not comparable, their ranks are: a passage at rank r of a signal gives its record
 `weight / (rrf_k + r + 1)` (reciprocal-rank fusion), the record's best passage fully, its next ones with a
 decaying share (a practice that answers with several passages beats one lucky sentence). A record that the
@@ -24,13 +24,14 @@ class RankingConfig:
     """The ranking knobs (defaults chosen by 5-fold cross-validation, see eval/README.md)."""
 
     # Reciprocal-rank constant: small values trust the first ranks more. Bounds 1–100.
-    rrf_k: float = 10.0
+    rrf_k: float = 5.0
     # Passages of one record that count per signal (1 = only its best passage). Bounds 1–5.
-    passages_per_record: int = 2
+    passages_per_record: int = 3
     # Share of a record's n-th passage relative to its (n-1)-th, per signal. Bounds 0–1.
     passage_decay: float = 0.5
-    # Weight of each signal in the fusion; a signal absent from the index is skipped. Bounds 0–3.
-    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"e5": 1.0, "use": 1.0, "bm25": 1.0})
+    # Weight of each signal in the fusion: "dense" the primary embedding model (multilingual-e5), "dense2" the
+    # secondary one (USE), "bm25" the Spanish lexical search; a signal absent from the index is skipped. Bounds 0–3.
+    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.0})
     # A record named by office or region counts as ranked first by this many extra signals. Bounds 0–5.
     named_weight: float = 2.0
     # Multiplier of event parts and other documents when the question does not ask about the event. Bounds 0–1.

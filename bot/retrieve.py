@@ -205,14 +205,7 @@ class Retriever:
             return Retrieval(query, [], missing_regions=missing, filtered=filtered, normalized=normalized)
         named = self.named_records(query)
         record_index = {rid: i for i, rid in enumerate(self._record_ids)}
-        scores = fuse(
-            signals,
-            self._passage_record,
-            len(self._record_ids),
-            self.config,
-            named_records=frozenset(record_index[r] for r in named if r in record_index),
-            non_practice=None if "event" in query.section_cues else self._non_practice,
-        )
+        scores = self.record_scores(query, signals)
         order = self._passage_order(query, signals)
         primary = self._primary_dense(signals)
         lexical = signals.get("bm25", {})
@@ -241,6 +234,22 @@ class Retriever:
             missing_regions=missing,
             normalized=normalized,
         )
+
+    def record_scores(self, query: Query, signals: Mapping[str, Mapping[int, float]]) -> np.ndarray:
+        """Fused score of every record, in the order of `record_ids`."""
+        record_index = {rid: i for i, rid in enumerate(self._record_ids)}
+        return fuse(
+            signals,
+            self._passage_record,
+            len(self._record_ids),
+            self.config,
+            named_records=frozenset(record_index[r] for r in self.named_records(query) if r in record_index),
+            non_practice=None if "event" in query.section_cues else self._non_practice,
+        )
+
+    @property
+    def record_ids(self) -> list[str]:
+        return self._record_ids
 
     def _primary_dense(self, signals: Mapping[str, Mapping[int, float]]) -> Mapping[int, float]:
         if self._dense_signals:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,14 @@ class Assistant:
         if event:
             return text("covered", practices=len(practices), regions=listed, event=event)
         return text("covered_no_event", practices=len(practices), regions=listed)
+
+    @property
+    def retriever(self) -> Retriever:
+        """The serving build's retriever (eval re-ranks its cached signals)."""
+        return self._ensure_current().retriever
+
+    def manifest(self) -> dict[str, Any]:
+        return self._ensure_current().manifest
 
     def warm_up(self) -> None:
         """Load the embedder and touch the index so the first real question is not slow."""

@@ -69,8 +69,11 @@ class Scores:
     false_abstain: list[float] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    by_kind: dict[str, Scores] = field(default_factory=dict)
 
-    def add(self, gold: Gold, out: Outcome) -> None:
+    def add(self, gold: Gold, out: Outcome, per_kind: bool = True) -> None:
+        if per_kind:
+            self.by_kind.setdefault(gold.kind, Scores()).add(gold, out, per_kind=False)
         self.latency.append(out.latency_ms)
         if gold.expect_abstain:
             self.abstain_ok.append(float(out.abstained))

@@ -1,0 +1,112 @@
+"""When the assistant refuses, shows the closest practices or answers: on hand-built retrievals (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer import abstention_reason, is_close_only
+from bot.query import Query
+from bot.retrieve import RecordHits, Retrieval
+from indexer.calibration import Calibration, load_calibrations
+from indexer.models import ExpertCommentary, Record, Section
+
+CALIBRATION = Calibration(
+    min_relevance=0.85, coverage_weight=0.1, close_relevance=0.88, min_figure_coverage=0.5, min_english_cosine=0.8
+)
+
+
+def query(text: str = "pregunta", **kw: object) -> Query:
+    values: dict[str, object] = {
+        "regions": [],
+        "office_records": set(),
+        "section_cues": set(),
+        "wants_figure": False,
+        "wants_person": False,
+        "english": False,
+    }
+    values.update(kw)
+    return Query(text=text, folded=text, **values)  # type: ignore[arg-type]
+
+
+def record(rid: str = "p1", experts: bool = False, contacts: bool = False) -> Record:
+    sections = [Section(type="problem", heading="Problema", text="x", document="d.txt", lines=(1, 1))]
+    if contacts:
+        sections.append(Section(type="contacts", heading="Contactos", text="a@b.pe", document="d.txt", lines=(2, 2)))
+    commentary = [ExpertCommentary(expert="Ana Pérez", document="d.txt")] if experts else []
+    return Record(id=rid, kind="practice", title="Práctica", sections=sections, experts=commentary)
+
+
+def retrieval(q: Query, cosine: float, coverage: float = 0.0, passage_coverage: float = 1.0, **kw: object) -> Retrieval:
+    rec = kw.pop("rec", record())
+    assert isinstance(rec, Record)
+    return Retrieval(
+        query=q,
+        records=[RecordHits(rec, 1.0, [])],
+        top_cosine=cosine,
+        coverage=coverage,
+        passage_coverage=passage_coverage,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_relevance_decides_for_unnamed_topics() -> None:
+    assert abstention_reason(retrieval(query(), 0.80, 0.2), CALIBRATION) == "nothing"
+    close = retrieval(query(), 0.86, 0.1)
+    assert abstention_reason(close, CALIBRATION) is None
+    assert is_close_only(close, CALIBRATION)
+    clear = retrieval(query(), 0.90, 0.5)
+    assert abstention_reason(clear, CALIBRATION) is None
+    assert not is_close_only(clear, CALIBRATION)
+
+
+def test_nothing_retrieved_abstains() -> None:
+    assert abstention_reason(Retrieval(query(), []), CALIBRATION) == "nothing"
+
+
+def test_region_without_practices() -> None:
+    r = retrieval(query(regions=["Cusco"]), 0.95, 1.0, missing_regions=["Cusco"])
+    assert abstention_reason(r, CALIBRATION) == "region"
+
+
+def test_named_office_is_answered_even_in_unusual_words() -> None:
+    r = retrieval(query(office_records={"p1"}), 0.70, 0.0)
+    assert abstention_reason(r, CALIBRATION) is None
+
+
+def test_experts_or_contacts_asked_of_a_practice_that_has_none() -> None:
+    experts = retrieval(query(office_records={"p1"}, section_cues={"expert"}), 0.95, 1.0)
+    assert abstention_reason(experts, CALIBRATION) == "no_experts"
+    with_experts = retrieval(query(office_records={"p1"}, section_cues={"expert"}), 0.95, 1.0, rec=record(experts=True))
+    assert abstention_reason(with_experts, CALIBRATION) is None
+    contacts = retrieval(query(office_records={"p1"}, section_cues={"contacts"}), 0.95, 1.0)
+    assert abstention_reason(contacts, CALIBRATION) == "no_contacts"
+    with_contacts = retrieval(
+        query(office_records={"p1"}, section_cues={"contacts"}), 0.95, 1.0, rec=record(contacts=True)
+    )
+    assert abstention_reason(with_contacts, CALIBRATION) is None
+
+
+def test_a_figure_the_documents_do_not_give() -> None:
+    missing = retrieval(query(office_records={"p1"}, wants_figure=True), 0.95, 0.6, passage_coverage=0.3)
+    assert abstention_reason(missing, CALIBRATION) == "no_figure"
+    present = retrieval(query(office_records={"p1"}, wants_figure=True), 0.95, 0.6, passage_coverage=0.8)
+    assert abstention_reason(present, CALIBRATION) is None
+
+
+def test_english_questions_use_cosine_alone() -> None:
+    assert abstention_reason(retrieval(query(english=True), 0.79), CALIBRATION) == "nothing"
+    assert abstention_reason(retrieval(query(english=True), 0.81), CALIBRATION) is None
+
+
+def test_shipped_calibration_covers_the_default_model() -> None:
+    from indexer.settings import DEFAULT_EMBEDDING_MODEL
+
+    calibrations = load_calibrations()
+    assert DEFAULT_EMBEDDING_MODEL in calibrations
+    assert calibrations[DEFAULT_EMBEDDING_MODEL].min_relevance <= calibrations[DEFAULT_EMBEDDING_MODEL].close_relevance
+
+
+@pytest.mark.parametrize("field", ["min_relevance", "coverage_weight", "min_figure_coverage"])
+def test_calibration_values_are_bounded(field: str) -> None:
+    with pytest.raises(ValueError):
+        Calibration.model_validate({**CALIBRATION.model_dump(), field: 99})

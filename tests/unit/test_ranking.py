@@ -1,0 +1,63 @@
+"""The fusion of signals per practice, on hand-built ranks (no model, milliseconds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.ranking import RankingConfig, fuse, passage_scores
+
+# passages 0,1 → record 0; passages 2,3 → record 1; passage 4 → record 2
+PASSAGE_RECORD = np.array([0, 0, 1, 1, 2])
+
+
+def test_a_record_first_in_every_signal_wins() -> None:
+    signals = {"dense": {2: 0.9, 0: 0.5}, "bm25": {3: 12.0, 1: 3.0}}
+    scores = fuse(signals, PASSAGE_RECORD, 3, RankingConfig())
+    assert int(np.argmax(scores)) == 1
+    assert scores[2] == 0.0  # never retrieved
+
+
+def test_ranks_not_raw_scores_are_fused() -> None:
+    """BM25's large raw values must not drown the cosine: only the order within a signal counts."""
+    big = {"dense": {0: 0.9, 2: 0.1}, "bm25": {2: 1000.0, 0: 999.0}}
+    scores = fuse(big, PASSAGE_RECORD, 3, RankingConfig(signal_weights={"dense": 1.0, "bm25": 1.0}))
+    assert scores[0] == pytest.approx(scores[1])
+
+
+def test_further_passages_of_a_record_count_less() -> None:
+    config = RankingConfig(rrf_k=5, passages_per_record=2, passage_decay=0.5, signal_weights={"dense": 1.0})
+    scores = fuse({"dense": {0: 0.9, 1: 0.8, 2: 0.85}}, PASSAGE_RECORD, 3, config)
+    assert scores[0] == pytest.approx(1 / 6 + 0.5 / 8)
+    assert scores[1] == pytest.approx(1 / 7)
+    only_best = fuse({"dense": {0: 0.9, 1: 0.8}}, PASSAGE_RECORD, 3, RankingConfig(passages_per_record=1))
+    assert only_best[0] == pytest.approx(1 / (RankingConfig().rrf_k + 1))
+
+
+def test_named_record_is_lifted_and_non_practices_yield() -> None:
+    signals = {"dense": {0: 0.9, 2: 0.8, 4: 0.7}}
+    config = RankingConfig(signal_weights={"dense": 1.0}, named_weight=2.0, non_practice_prior=0.5)
+    scores = fuse(signals, PASSAGE_RECORD, 3, config, named_records=frozenset({2}))
+    assert int(np.argmax(scores)) == 2
+    prior = fuse(signals, PASSAGE_RECORD, 3, config, non_practice=np.array([True, False, False]))
+    assert prior[0] < prior[1]
+
+
+def test_unknown_or_zero_weight_signals_are_ignored() -> None:
+    scores = fuse({"other": {0: 1.0}}, PASSAGE_RECORD, 3, RankingConfig())
+    assert not scores.any()
+
+
+def test_out_of_bounds_knobs_are_refused() -> None:
+    with pytest.raises(ValueError, match="rrf_k"):
+        RankingConfig(rrf_k=0)
+    with pytest.raises(ValueError, match="signal_weights"):
+        RankingConfig(signal_weights={"dense": 9.0})
+
+
+def test_passage_order_applies_boosts() -> None:
+    signals = {"dense": {0: 0.9, 1: 0.8}}
+    plain = passage_scores(signals, RankingConfig())
+    assert plain[0] > plain[1]
+    boosted = passage_scores(signals, RankingConfig(), boosts={1: 2.0})
+    assert boosted[1] > boosted[0]
