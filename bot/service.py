@@ -20,10 +20,20 @@ from bot.schemas import Answer, Filters
 from bot.texts import text
 from indexer.models import Record, Source
 from indexer.settings import Settings
-from indexer.store import IndexMissing, StoreUnavailable, chroma_client, current_build_id, current_files
+from indexer.store import (
+    BadPointer,
+    IndexMissing,
+    StoreUnavailable,
+    build_files,
+    chroma_client,
+    is_complete,
+    newest_complete_build,
+    read_pointer,
+)
 from indexer.text import fold
 
 log = logging.getLogger(__name__)
+REPAIR = "python -m indexer build --repair"
 
 __all__ = ["Assistant", "IndexMissing", "StoreUnavailable"]
 
@@ -43,6 +53,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
         self._embedder: Any = None
+        self._warned: str | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Assistant:
@@ -60,39 +71,84 @@ class Assistant:
             self._embedder = load_embedder(self.settings.embedding_model, self.settings.embedding_device)
         return embed(self._embedder, texts)
 
+    def _target(self) -> str:
+        """The build to serve: the pointer's; while serving, the loaded one when the pointer is
+        unreadable or gone (the index in memory is still good); at start, the newest complete build."""
+        data_dir = self.settings.data_dir
+        loaded = self._loaded
+        try:
+            build = read_pointer(data_dir, verify=False)
+            if build is not None and (loaded is None or build != loaded.build) and not is_complete(data_dir, build):
+                raise BadPointer(f"current.json apunta al índice {build}, que no existe o está incompleto")
+        except BadPointer as exc:
+            if loaded is not None:
+                self._warn_once(f"{exc}; se sigue sirviendo el índice {loaded.build} (repare con {REPAIR})")
+                return loaded.build
+            fallback = newest_complete_build(data_dir)
+            if fallback is None:
+                raise IndexMissing(f"{exc}; no hay ningún índice completo. Ejecute: {REPAIR}") from None
+            self._warn_once(f"{exc}; se sirve el índice completo más reciente, {fallback} (repare con {REPAIR})")
+            return fallback
+        if build is None:
+            if loaded is not None:
+                self._warn_once(f"falta current.json; se sigue sirviendo el índice {loaded.build}")
+                return loaded.build
+            fallback = newest_complete_build(data_dir)
+            if fallback is None:
+                raise IndexMissing("no hay índice construido")
+            self._warn_once(f"falta current.json; se sirve el índice completo más reciente, {fallback}")
+            return fallback
+        self._warned = None
+        return build
+
+    def _warn_once(self, message: str) -> None:
+        if self._warned != message:
+            self._warned = message
+            log.warning("%s", message)
+
     def _ensure_current(self) -> _Loaded:
-        build = current_build_id(self.settings.data_dir)
+        build = self._target()
         loaded = self._loaded
         if loaded is not None and loaded.build == build:
             return loaded
         with self._lock:
             if self._loaded is not None and self._loaded.build == build:
                 return self._loaded
-            files = current_files(self.settings.data_dir)
-            manifest = files.manifest()
-            if manifest.get("embedding_model") != self.settings.embedding_model:
-                log.warning(
-                    "the index was built with %s but %s is configured; using the index's model",
-                    manifest.get("embedding_model"),
-                    self.settings.embedding_model,
-                )
-                self.settings = self.settings.model_copy(update={"embedding_model": manifest["embedding_model"]})
-                self._embedder = None
             try:
-                collection = chroma_client(self.settings, files.path).get_collection(manifest["collection"])
-            except StoreUnavailable:
-                raise
-            except Exception as exc:
-                if self.settings.chroma_server:
-                    raise StoreUnavailable(str(exc)) from exc
-                raise IndexMissing(f"la colección del índice no se pudo abrir ({exc})") from exc
-            records = files.records()
-            passages = files.passages()
-            retriever = Retriever(records, passages, collection, lambda q: self._encode([q])[0])
-            composer = AnswerComposer(self._encode, lambda: self._covered(records, manifest))
-            self._loaded = _Loaded(manifest["build"], manifest, records, retriever, composer)
-            log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
+                self._loaded = self._open(build)
+            except (IndexMissing, OSError, ValueError) as exc:
+                if self._loaded is None:
+                    raise IndexMissing(str(exc)) from exc
+                self._warn_once(f"el índice {build} no se pudo abrir ({exc}); se sigue sirviendo {self._loaded.build}")
             return self._loaded
+
+    def _open(self, build: str) -> _Loaded:
+        files = build_files(self.settings.data_dir, build)
+        manifest = files.manifest()
+        if manifest.get("embedding_model") != self.settings.embedding_model:
+            log.warning(
+                "the index was built with %s but %s is configured; using the index's model",
+                manifest.get("embedding_model"),
+                self.settings.embedding_model,
+            )
+            self.settings = self.settings.model_copy(update={"embedding_model": manifest["embedding_model"]})
+            self._embedder = None
+        if not self.settings.chroma_server and not (files.path / "chroma" / "chroma.sqlite3").is_file():
+            raise IndexMissing(f"falta la base Chroma del índice {build}. Ejecute: {REPAIR}")
+        try:
+            collection = chroma_client(self.settings, files.path).get_collection(manifest["collection"])
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if self.settings.chroma_server:
+                raise StoreUnavailable(str(exc)) from exc
+            raise IndexMissing(f"la colección del índice no se pudo abrir ({exc})") from exc
+        records = files.records()
+        passages = files.passages()
+        retriever = Retriever(records, passages, collection, lambda q: self._encode([q])[0])
+        composer = AnswerComposer(self._encode, lambda: self._covered(records, manifest))
+        log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
+        return _Loaded(manifest["build"], manifest, records, retriever, composer)
 
     @staticmethod
     def _covered(records: list[Record], manifest: dict[str, Any]) -> str:
