@@ -10,7 +10,9 @@ from pathlib import Path
 
 from indexer.build import BuildInProgress, NothingToIndex, build_index
 from indexer.settings import Settings
-from indexer.store import StoreUnavailable, current_build_id
+from indexer.store import BadPointer, StoreUnavailable, newest_complete_build, read_pointer
+
+REPAIR = "python -m indexer build --repair"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -28,13 +30,19 @@ def _serve(args: argparse.Namespace) -> int:
     ):
         protect(secret.get_secret_value() if secret else None)
     log = logging.getLogger("bot")
-    if current_build_id(settings.data_dir) is None or args.reindex:
+    try:
+        read_pointer(settings.data_dir)
+    except BadPointer as exc:
+        newest = newest_complete_build(settings.data_dir)
+        if newest is not None:  # serve it (bot.service falls back to it); never rebuild or delete here
+            log.warning("%s; se sirve el índice completo más reciente, %s. Repare con: %s", exc, newest, REPAIR)
+    if newest_complete_build(settings.data_dir) is None or args.reindex:
         log.warning("indexing %s into %s …", settings.corpus_dir, settings.data_dir)
         try:
             summary = build_index(settings, progress=True)
         except (BuildInProgress, NothingToIndex, StoreUnavailable) as exc:
             print(str(exc), file=sys.stderr)
-            if current_build_id(settings.data_dir) is None:
+            if newest_complete_build(settings.data_dir) is None:
                 return 1
         else:
             log.warning("index %s: %d practices, %d chunks", summary.build, summary.practices, summary.chunks)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from bot.limits import MAX_FIELD_CHARS
 from bot.service import Assistant, IndexMissing, StoreUnavailable
 from bot.texts import text
 from indexer.models import SECTION_LABELS, ExpertCommentary, Record, Section
@@ -100,7 +101,7 @@ def pages_router(get_assistant: GetAssistant = assistant_from_app) -> APIRouter:
             if record is None:
                 body = _problem(
                     "No encontramos esa práctica",
-                    f"{text('not_found')} ({practice_id})",
+                    f"{text('not_found')} ({practice_id[:MAX_FIELD_CHARS]})",
                     '<p><a href="/practicas">Ver todas las prácticas</a> · <a href="/">Volver al asistente</a></p>',
                 )
                 return _page("Práctica no encontrada", body, 404)
@@ -217,7 +218,11 @@ def _cited(doc: str | None, lineas: str | None) -> tuple[str, int, int] | None:
     """The cited passage named by `?doc=…&lineas=a-b` (from a source's "Ver ficha" link)."""
     if not doc or not lineas:
         return None
-    match = re.fullmatch(r"\s*(\d+)\s*[-–]\s*(\d+)\s*", lineas) or re.fullmatch(r"\s*(\d+)\s*", lineas)
+    if len(lineas) > 40:
+        return None
+    match = re.fullmatch(r"\s*([0-9]{1,9})\s*[-–]\s*([0-9]{1,9})\s*", lineas) or re.fullmatch(
+        r"\s*([0-9]{1,9})\s*", lineas
+    )
     if not match:
         return None
     a = int(match.group(1))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from bot.limits import MAX_FIELD_CHARS, clean_text
 from indexer.models import Source
 
 MAX_QUESTION_CHARS = 2000
@@ -15,10 +16,17 @@ class Filters(BaseModel):
     """Optional restrictions; matching ignores case and accents. `section` is a section type
     (e.g. `expert_recommendations`) or a group: `expert` (all expert commentary)."""
 
-    region: str | None = None
-    office: str | None = None
-    section: str | None = None
-    practice_id: str | None = None  # one record only: follow-up questions about the practice just discussed
+    region: str | None = Field(None, max_length=MAX_FIELD_CHARS)
+    office: str | None = Field(None, max_length=MAX_FIELD_CHARS)
+    section: str | None = Field(None, max_length=MAX_FIELD_CHARS)
+    # one record only: follow-up questions about the practice just discussed
+    practice_id: str | None = Field(None, max_length=MAX_FIELD_CHARS)
+
+    @field_validator("region", "office", "section", "practice_id", mode="after")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        """No lone surrogate or control character reaches retrieval (they made it fail)."""
+        return None if value is None else (clean_text(value).strip() or None)
 
     def is_empty(self) -> bool:
         return not (self.region or self.office or self.section or self.practice_id)

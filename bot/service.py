@@ -24,10 +24,20 @@ from indexer.calibration import Calibration, NotCalibrated
 from indexer.embed import EmbeddingKind
 from indexer.models import Record, Source
 from indexer.settings import Settings
-from indexer.store import IndexMissing, StoreUnavailable, chroma_client, current_build_id, current_files
+from indexer.store import (
+    BadPointer,
+    IndexMissing,
+    StoreUnavailable,
+    build_files,
+    chroma_client,
+    is_complete,
+    newest_complete_build,
+    read_pointer,
+)
 from indexer.text import fold
 
 log = logging.getLogger(__name__)
+REPAIR = "python -m indexer build --repair"
 
 __all__ = ["Assistant", "IndexMissing", "NotCalibrated", "StoreUnavailable"]
 
@@ -54,6 +64,7 @@ class Assistant:
         self.settings = settings
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self._warned: str | None = None
 
     @classmethod
     def load(cls, settings: Settings) -> Assistant:
@@ -84,41 +95,88 @@ class Assistant:
             signals.append(DenseSignal(signal, collection, lambda q, encode=encode: encode([q])[0]))
         return signals
 
+    def _target(self) -> str:
+        """The build to serve: the pointer's; while serving, the loaded one when the pointer is
+        unreadable or gone (the index in memory is still good); at start, the newest complete build."""
+        data_dir = self.settings.data_dir
+        loaded = self._loaded
+        try:
+            build = read_pointer(data_dir, verify=False)
+            if build is not None and (loaded is None or build != loaded.build) and not is_complete(data_dir, build):
+                raise BadPointer(f"current.json apunta al índice {build}, que no existe o está incompleto")
+        except BadPointer as exc:
+            if loaded is not None:
+                self._warn_once(f"{exc}; se sigue sirviendo el índice {loaded.build} (repare con {REPAIR})")
+                return loaded.build
+            fallback = newest_complete_build(data_dir)
+            if fallback is None:
+                raise IndexMissing(f"{exc}; no hay ningún índice completo. Ejecute: {REPAIR}") from None
+            self._warn_once(f"{exc}; se sirve el índice completo más reciente, {fallback} (repare con {REPAIR})")
+            return fallback
+        if build is None:
+            if loaded is not None:
+                self._warn_once(f"falta current.json; se sigue sirviendo el índice {loaded.build}")
+                return loaded.build
+            fallback = newest_complete_build(data_dir)
+            if fallback is None:
+                raise IndexMissing("no hay índice construido")
+            self._warn_once(f"falta current.json; se sirve el índice completo más reciente, {fallback}")
+            return fallback
+        self._warned = None
+        return build
+
+    def _warn_once(self, message: str) -> None:
+        if self._warned != message:
+            self._warned = message
+            log.warning("%s", message)
+
     def _ensure_current(self) -> _Loaded:
-        build = current_build_id(self.settings.data_dir)
+        build = self._target()
         loaded = self._loaded
         if loaded is not None and loaded.build == build:
             return loaded
         with self._lock:
             if self._loaded is not None and self._loaded.build == build:
                 return self._loaded
-            files = current_files(self.settings.data_dir)
-            manifest = files.manifest()
-            if manifest.get("embedding_model") != self.settings.embedding_model:
-                log.warning(
-                    "the index was built with %s but %s is configured; using the index's model",
-                    manifest.get("embedding_model"),
-                    self.settings.embedding_model,
-                )
-            if not manifest.get("calibration"):
-                raise NotCalibrated(text("not_calibrated", model=manifest.get("embedding_model")))
-            calibration = Calibration.model_validate(manifest["calibration"])
             try:
-                dense = self._dense_signals(manifest, files.path)
-            except StoreUnavailable:
-                raise
-            except Exception as exc:
-                if self.settings.chroma_server:
-                    raise StoreUnavailable(str(exc)) from exc
-                raise IndexMissing(f"la colección del índice no se pudo abrir ({exc})") from exc
-            records = files.records()
-            passages = files.passages()
-            retriever = Retriever(records, passages, dense)
-            sentence_encoder = self._encoder(_dense_info(manifest)["dense"]["model"], "query")
-            composer = AnswerComposer(sentence_encoder, lambda: self._covered(records, manifest), calibration)
-            self._loaded = _Loaded(manifest["build"], manifest, records, retriever, composer)
-            log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
+                self._loaded = self._open(build)
+            except (IndexMissing, OSError, ValueError) as exc:
+                if self._loaded is None:
+                    if isinstance(exc, IndexMissing):
+                        raise
+                    raise IndexMissing(str(exc)) from exc
+                self._warn_once(f"el índice {build} no se pudo abrir ({exc}); se sigue sirviendo {self._loaded.build}")
             return self._loaded
+
+    def _open(self, build: str) -> _Loaded:
+        files = build_files(self.settings.data_dir, build)
+        manifest = files.manifest()
+        if manifest.get("embedding_model") != self.settings.embedding_model:
+            log.warning(
+                "the index was built with %s but %s is configured; using the index's models",
+                manifest.get("embedding_model"),
+                self.settings.embedding_model,
+            )
+        if not manifest.get("calibration"):
+            raise NotCalibrated(text("not_calibrated", model=manifest.get("embedding_model")))
+        calibration = Calibration.model_validate(manifest["calibration"])
+        if not self.settings.chroma_server and not (files.path / "chroma" / "chroma.sqlite3").is_file():
+            raise IndexMissing(f"falta la base Chroma del índice {build}. Ejecute: {REPAIR}")
+        try:
+            dense = self._dense_signals(manifest, files.path)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if self.settings.chroma_server:
+                raise StoreUnavailable(str(exc)) from exc
+            raise IndexMissing(f"la colección del índice no se pudo abrir ({exc})") from exc
+        records = files.records()
+        passages = files.passages()
+        retriever = Retriever(records, passages, dense)
+        sentence_encoder = self._encoder(_dense_info(manifest)["dense"]["model"], "query")
+        composer = AnswerComposer(sentence_encoder, lambda: self._covered(records, manifest), calibration)
+        log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
+        return _Loaded(manifest["build"], manifest, records, retriever, composer)
 
     @staticmethod
     def _covered(records: list[Record], manifest: dict[str, Any]) -> str:

@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
+from bot.errors import AnswerPool, ApiError, BodyLimit, install_error_handlers
+from bot.limits import MAX_BODY_BYTES, MAX_FIELD_CHARS, MAX_K, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters
-from bot.service import Assistant, IndexMissing, StoreUnavailable
+from bot.service import Assistant, IndexMissing, NotCalibrated, StoreUnavailable
 from bot.texts import text
 from indexer.models import Record, Source
 from indexer.settings import Settings
@@ -29,12 +30,12 @@ log = logging.getLogger(__name__)
 class AskRequest(BaseModel):
     question: str
     filters: Filters | None = None
-    k: int = Field(5, ge=1, le=20)
+    k: int = Field(5, ge=1, le=MAX_K)
 
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
-        value = value.strip()
+        value = clean_text(value).strip()
         if not value:
             raise ValueError(text("empty_question"))
         if len(value) > MAX_QUESTION_CHARS:
@@ -69,8 +70,10 @@ def _assistant(request: Request) -> Assistant:
     if assistant is None:
         try:
             assistant = Assistant.load(request.app.state.settings)
+        except NotCalibrated as exc:
+            raise ApiError(503, str(exc)) from None
         except IndexMissing:
-            raise HTTPException(503, text("index_missing")) from None
+            raise ApiError(503, text("index_missing")) from None
         request.app.state.assistant = assistant
     return assistant
 
@@ -79,11 +82,13 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run an Assistant call, turning its known failures into Spanish HTTP errors."""
     try:
         return fn(*args, **kwargs)
+    except NotCalibrated as exc:
+        raise ApiError(503, str(exc)) from None
     except IndexMissing:
-        raise HTTPException(503, text("index_missing")) from None
+        raise ApiError(503, text("index_missing")) from None
     except StoreUnavailable as exc:
         log.error("vector store unavailable: %s", exc)
-        raise HTTPException(503, text("store_unavailable")) from None
+        raise ApiError(503, text("store_unavailable")) from None
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None, start_telegram: bool = True) -> FastAPI:
@@ -111,32 +116,24 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
                 await stop_telegram_bot(app.state.telegram)
             if app.state.generator is not None:
                 await app.state.generator.aclose()
+            app.state.pool.close()
 
     app = FastAPI(title="Asistente BPGE", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.assistant = assistant
     app.state.telegram = None
+    app.state.pool = AnswerPool()
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     from bot.generate import AnswerGenerator
 
     app.state.generator = AnswerGenerator.from_settings(settings)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        messages = []
-        for error in exc.errors():
-            message = str(error.get("msg", ""))
-            messages.append(message.removeprefix("Value error, "))
-        return JSONResponse(status_code=422, content={"detail": " ".join(messages) or text("empty_question")})
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse(status_code=500, content={"detail": text("internal_error")})
+    install_error_handlers(app)
 
     @app.post("/api/ask", response_model=AskResponse)
     async def ask(body: AskRequest, request: Request) -> AskResponse:
         assistant = _assistant(request)
-        answer: Answer = await asyncio.to_thread(_call, assistant.ask, body.question, body.filters, body.k)
+        answer: Answer = await app.state.pool.call(_call, assistant.ask, body.question, body.filters, body.k)
         generator = request.app.state.generator
         if generator is not None and not answer.abstained:
             answer = await generator.generate(body.question, answer)
@@ -146,7 +143,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
         """Server-sent events: `delta` ({"text"}) while a generated answer is written, then `answer`."""
         assistant = _assistant(request)
-        answer: Answer = await asyncio.to_thread(_call, assistant.ask, body.question, body.filters, body.k)
+        answer: Answer = await app.state.pool.call(_call, assistant.ask, body.question, body.filters, body.k)
         generator = request.app.state.generator
 
         async def events() -> AsyncIterator[str]:
@@ -164,25 +161,28 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
     @app.get("/api/search")
     async def search(
         request: Request,
-        q: str = Query(..., min_length=1, max_length=MAX_QUESTION_CHARS),
+        q: str = Query(..., max_length=MAX_QUESTION_CHARS),
         k: int = Query(10, ge=1, le=50),
     ) -> dict[str, Any]:
-        if not q.strip():
-            raise HTTPException(422, text("empty_question"))
+        q = clean_text(q).strip()
+        if not q:
+            raise ApiError(422, text("empty_question"))
         assistant = _assistant(request)
-        results = await asyncio.to_thread(_call, assistant.search, q.strip(), k)
+        results = await app.state.pool.call(_call, assistant.search, q, k)
         return {"results": [s.model_dump(mode="json") for s in results]}
 
     @app.get("/api/practices")
-    async def practices(request: Request, region: str | None = None) -> dict[str, Any]:
+    async def practices(
+        request: Request, region: str | None = Query(None, max_length=MAX_FIELD_CHARS)
+    ) -> dict[str, Any]:
         assistant = _assistant(request)
         return {"practices": [_practice_summary(r) for r in _call(assistant.practices, region)]}
 
     @app.get("/api/practices/{practice_id}")
-    async def practice(practice_id: str, request: Request) -> dict[str, Any]:
+    async def practice(request: Request, practice_id: str = Path(..., max_length=MAX_FIELD_CHARS)) -> dict[str, Any]:
         record = _call(_assistant(request).record, practice_id)
         if record is None:
-            raise HTTPException(404, text("not_found"))
+            raise ApiError(404, text("not_found"))
         return record.model_dump(mode="json")
 
     @app.get("/api/regions")

@@ -12,9 +12,9 @@ import logging
 import sys
 from pathlib import Path
 
-from indexer.build import BuildInProgress, NothingToIndex, build_index
+from indexer.build import BuildInProgress, NothingToIndex, build_index, build_problem, repair
 from indexer.settings import Settings
-from indexer.store import IndexMissing, StoreUnavailable, current_files
+from indexer.store import BadPointer, IndexMissing, StoreUnavailable, current_files, newest_complete_build, read_pointer
 
 EXIT_FAILED, EXIT_BUSY, EXIT_NO_INDEX = 1, 3, 4
 
@@ -29,7 +29,13 @@ def _build(args: argparse.Namespace) -> int:
         print(f"No existe la carpeta del corpus: {settings.corpus_dir}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        summary = build_index(settings, rebuild=args.rebuild, progress=not args.quiet)
+        if args.repair:
+            build_id, summary = repair(settings, progress=not args.quiet)
+            if summary is None:
+                print(f"current.json apunta ahora al índice {build_id}.")
+                return 0
+        else:
+            summary = build_index(settings, rebuild=args.rebuild, progress=not args.quiet)
     except BuildInProgress as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BUSY
@@ -52,10 +58,33 @@ def _build(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
+        read_pointer(settings.data_dir)
+    except BadPointer as exc:
+        newest = newest_complete_build(settings.data_dir)
+        fallback = (
+            f"El servidor usará el índice completo más reciente, {newest}."
+            if newest
+            else "No hay ningún índice completo."
+        )
+        print(
+            f"El puntero del índice está dañado: {exc}.\n{fallback}\n"
+            "Repárelo con: python -m indexer build --repair "
+            "(apunta al índice completo más reciente que abra, o reconstruye si no hay ninguno).",
+            file=sys.stderr,
+        )
+        return EXIT_NO_INDEX
+    try:
         manifest = current_files(settings.data_dir).manifest()
     except IndexMissing:
         print(f"No hay índice en {settings.data_dir}. Constrúyalo con: python -m indexer build", file=sys.stderr)
         return EXIT_NO_INDEX
+    problem = build_problem(settings, manifest["build"])
+    if problem:
+        print(
+            f"El índice {manifest['build']} no se puede abrir ({problem}). "
+            "Repárelo con: python -m indexer build (o --repair)",
+            file=sys.stderr,
+        )
     counts = manifest["counts"]
     print(
         f"Índice {manifest['build']} ({manifest['created']}), modelo {manifest['embedding_model']}, Chroma {manifest['chroma']}"
@@ -104,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--rebuild", action="store_true", help="reconstruye todo (sin reutilizar embeddings)")
     build.add_argument("--quiet", action="store_true", help="sin barra de progreso")
     build.add_argument("--json-summary", action="store_true", help="imprime además el resumen en JSON")
+    build.add_argument(
+        "--repair",
+        action="store_true",
+        help="repara current.json: apunta al índice completo más reciente (o reconstruye si no hay ninguno)",
+    )
     status = sub.add_parser("status", help="muestra el índice en servicio")
     status.add_argument("--data", type=Path)
     practices = sub.add_parser("practices", help="lista las prácticas indexadas")

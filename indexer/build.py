@@ -27,11 +27,16 @@ from indexer.parse import parse_corpus
 from indexer.read import SourceDocument, UnreadableDocument, discover, read_document
 from indexer.settings import Settings
 from indexer.store import (
+    BadPointer,
     BuildFiles,
     builds_dir,
     chroma_client,
     collection_name,
+    complete_builds,
     current_build_id,
+    is_complete,
+    newest_complete_build,
+    read_pointer,
     remove_build,
     switch_current,
     write_collection,
@@ -178,11 +183,12 @@ def _build_locked(
     hashes = {d.path: d.sha256 for d in documents}
     models = settings.dense_models()
     previous_id = current_build_id(data_dir)
-    previous = BuildFiles(builds_dir(data_dir) / previous_id) if previous_id else None
-    if previous is not None and not previous.manifest_path.exists():
-        previous = None
+    remove_orphans(settings, keep={previous_id or "", _raw_pointer(data_dir) or ""})
+    # with a bad pointer, reuse the vectors of the newest complete build (never delete it here)
+    source_id = previous_id or newest_complete_build(data_dir)
+    previous = BuildFiles(builds_dir(data_dir) / source_id) if source_id else None
 
-    if previous is not None and not rebuild:
+    if previous is not None and previous_id and not rebuild:
         manifest = previous.manifest()
         if (
             manifest.get("documents") == hashes
@@ -190,7 +196,10 @@ def _build_locked(
             and manifest.get("code_version") == _code_version()
             and manifest.get("chroma") == _chroma_label(settings)
         ):
-            return _summary(previous_id or "", manifest, time.perf_counter() - started, 0, True, skipped)
+            problem = build_problem(settings, previous_id)
+            if problem is None:
+                return _summary(previous_id, manifest, time.perf_counter() - started, 0, True, skipped)
+            log.warning("el índice %s no se puede abrir (%s): se reconstruye", previous_id, problem)
 
     records = parse_corpus(documents)
     passages = chunk_records(records)
@@ -242,7 +251,7 @@ def _build_locked(
     except BaseException:
         remove_build(settings, data_dir, build_id)
         raise
-    _prune(settings, keep={build_id, previous_id or ""})
+    _prune(settings, keep={build_id, source_id or ""})
     return _summary(build_id, manifest, time.perf_counter() - started, embedded, False, skipped)
 
 
@@ -293,3 +302,65 @@ def _prune(settings: Settings, keep: set[str]) -> None:
     for old in sorted(p.name for p in folder.iterdir() if p.is_dir()):
         if old not in keep:
             remove_build(settings, settings.data_dir, old)
+
+
+def _raw_pointer(data_dir: Path) -> str | None:
+    """The id `current.json` names, even when that build is incomplete (it is not an orphan then)."""
+    try:
+        return read_pointer(data_dir, verify=False)
+    except BadPointer:
+        return None
+
+
+def build_problem(settings: Settings, build_id: str) -> str | None:
+    """Why `build_id` cannot serve (its Chroma collection or records do not open), or None."""
+    files = BuildFiles(builds_dir(settings.data_dir) / build_id)
+    try:
+        manifest = files.manifest()
+        if not settings.chroma_server and not (files.path / "chroma" / "chroma.sqlite3").is_file():
+            return "falta su base Chroma"
+        collection = chroma_client(settings, files.path).get_collection(manifest["collection"])
+        expected = manifest.get("counts", {}).get("chunks")
+        if expected is not None and collection.count() != expected:
+            return f"la colección tiene {collection.count()} fragmentos, se esperaban {expected}"
+        files.records()
+    except Exception as exc:  # any failure to open means: rebuild
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def remove_orphans(settings: Settings, keep: set[str]) -> list[str]:
+    """Delete build folders left incomplete by a killed build (never a complete or kept one).
+    Call with the build lock held, so no build is being written."""
+    folder = builds_dir(settings.data_dir)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in sorted(folder.iterdir()):
+        if path.is_dir() and path.name not in keep and not is_complete(settings.data_dir, path.name):
+            log.warning("se borra la carpeta huérfana de una indexación interrumpida: %s", path.name)
+            remove_build(settings, settings.data_dir, path.name)
+            removed.append(path.name)
+    return removed
+
+
+def repair(settings: Settings, progress: bool = False) -> tuple[str, BuildSummary | None]:
+    """Point `current.json` at the newest complete build that opens; build one if none does.
+    Returns (build id, the build's summary when one was needed)."""
+    lock = FileLock(str(settings.data_dir / ".build.lock"))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise BuildInProgress(
+            f"Ya hay una indexación en curso sobre {settings.data_dir}; espere a que termine."
+        ) from exc
+    try:
+        for build_id in reversed(complete_builds(settings.data_dir)):
+            if build_problem(settings, build_id) is None:
+                switch_current(settings.data_dir, build_id)
+                return build_id, None
+    finally:
+        lock.release()
+    summary = build_index(settings, rebuild=False, progress=progress)
+    return summary.build, summary

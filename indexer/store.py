@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,12 +73,75 @@ def builds_dir(data_dir: Path) -> Path:
     return data_dir / "builds"
 
 
-def current_build_id(data_dir: Path) -> str | None:
-    pointer = data_dir / "current.json"
+_BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class BadPointer(Exception):
+    """`current.json` is unreadable, or does not name a complete build (the message says why)."""
+
+
+def pointer_path(data_dir: Path) -> Path:
+    return data_dir / "current.json"
+
+
+def is_complete(data_dir: Path, build_id: str) -> bool:
+    """A build folder whose manifest (written last) names it, with its records and passages."""
+    if not _BUILD_ID.fullmatch(build_id):
+        return False
+    folder = builds_dir(data_dir) / build_id
     try:
-        return json.loads(pointer.read_text(encoding="utf-8"))["build"]
-    except (OSError, ValueError, KeyError):
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(manifest, dict)
+        and manifest.get("build") == build_id
+        and (folder / "records.json").is_file()
+        and (folder / "passages.jsonl").is_file()
+    )
+
+
+def read_pointer(data_dir: Path, verify: bool = True) -> str | None:
+    """The build `current.json` names: None when there is no pointer (no index yet); raises
+    BadPointer when it exists but is not valid JSON `{"build": "<id>"}` naming a complete build."""
+    pointer = pointer_path(data_dir)
+    try:
+        raw = pointer.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError) as exc:
+        raise BadPointer(f"no se puede leer {pointer} ({exc})") from None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise BadPointer(f"{pointer} no es JSON válido (¿truncado?)") from None
+    build = data.get("build") if isinstance(data, dict) else None
+    if not isinstance(build, str) or not _BUILD_ID.fullmatch(build):
+        raise BadPointer(f'{pointer} no tiene la forma {{"build": "<id>"}}')
+    if verify and not is_complete(data_dir, build):
+        raise BadPointer(f"{pointer} apunta al índice {build}, que no existe o está incompleto")
+    return build
+
+
+def current_build_id(data_dir: Path) -> str | None:
+    """The serving build, or None when there is none or the pointer is bad (see `read_pointer`)."""
+    try:
+        return read_pointer(data_dir)
+    except BadPointer:
+        return None
+
+
+def complete_builds(data_dir: Path) -> list[str]:
+    """Complete builds, oldest first (build ids are UTC timestamps)."""
+    folder = builds_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and is_complete(data_dir, p.name))
+
+
+def newest_complete_build(data_dir: Path, exclude: set[str] | None = None) -> str | None:
+    builds = [b for b in complete_builds(data_dir) if b not in (exclude or set())]
+    return builds[-1] if builds else None
 
 
 def switch_current(data_dir: Path, build_id: str) -> None:
@@ -134,10 +198,13 @@ def current_files(data_dir: Path) -> BuildFiles:
     build_id = current_build_id(data_dir)
     if not build_id:
         raise IndexMissing("no hay índice construido")
-    files = BuildFiles(builds_dir(data_dir) / build_id)
-    if not files.manifest_path.exists():
-        raise IndexMissing(f"el índice {build_id} está incompleto")
-    return files
+    return build_files(data_dir, build_id)
+
+
+def build_files(data_dir: Path, build_id: str) -> BuildFiles:
+    if not is_complete(data_dir, build_id):
+        raise IndexMissing(f"el índice {build_id} no existe o está incompleto")
+    return BuildFiles(builds_dir(data_dir) / build_id)
 
 
 def passage_metadata(p: Passage) -> dict[str, str | int]:

@@ -1,8 +1,9 @@
 """Inline-button callback data, always within Telegram's 64 bytes.
 
 `kind:value` when it fits; otherwise `KIND:<hash>` (kind upper-cased), which the handler
-resolves by hashing the candidates (practice ids, region names). Nothing is kept in memory,
-so buttons keep working after a restart.
+resolves by hashing the candidates (practice ids, region names). An answer's buttons ("more",
+votes) carry a random token bound to the chat and the answer (`FeedbackStore.issue_token`), never
+the sequential answer id. Tokens are kept in SQLite, so buttons keep working after a restart.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Iterable
 MAX_CALLBACK_BYTES = 64
 
 SHEET = "f"  # f:<practice id>        "Ver ficha"
-MORE = "m"  # m:<answer id>           "Más resultados"
-VOTE = "v"  # v:<answer id>:<u|d>     👍 / 👎
+MORE = "m"  # m:<token>               "Más resultados"
+VOTE = "v"  # v:<token>:<u|d>         👍 / 👎
 EXAMPLE = "q"  # q:<index>             an example question from /start
 REGION = "r"  # r:<region>            the practices of a region
 

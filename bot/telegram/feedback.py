@@ -7,6 +7,8 @@ arrives later as a button press carrying only the answer id, is stored with what
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -34,7 +36,16 @@ CREATE TABLE IF NOT EXISTS feedback (
     vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
     UNIQUE (answer_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS buttons (
+    token TEXT PRIMARY KEY,
+    answer_id INTEGER NOT NULL REFERENCES answers(id),
+    chat_id INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
 """
+
+BUTTON_TTL_S = 7 * 24 * 3600  # an answer's buttons work for a week
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,32}")
 
 FEEDBACK_FILE = "feedback.sqlite"
 
@@ -79,6 +90,32 @@ class FeedbackStore:
             )
             self._db.commit()
             return int(cur.lastrowid or 0)
+
+    def issue_token(self, answer_id: int, chat_id: int) -> str:
+        """An opaque random token for the buttons of `answer_id`, valid only in `chat_id`
+        (answer ids are sequential: a button must not let anyone reach another chat's answer)."""
+        token = secrets.token_urlsafe(8)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO buttons (token, answer_id, chat_id, created_at) VALUES (?,?,?,?)",
+                (token, answer_id, chat_id, time.time()),
+            )
+            self._db.execute("DELETE FROM buttons WHERE created_at < ?", (time.time() - BUTTON_TTL_S,))
+            self._db.commit()
+        return token
+
+    def answer_for_token(self, token: str, chat_id: int, ttl_s: float = BUTTON_TTL_S) -> int | None:
+        """The answer id a button token stands for, or None when the token is malformed,
+        unknown, expired or was issued in another chat."""
+        if not _TOKEN.fullmatch(token):
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT answer_id, chat_id, created_at FROM buttons WHERE token = ?", (token,)
+            ).fetchone()
+        if row is None or row["chat_id"] != chat_id or time.time() - row["created_at"] > ttl_s:
+            return None
+        return int(row["answer_id"])
 
     def update_answer(self, answer_id: int, answer: str) -> None:
         """Replace the logged answer text by what was finally shown (a generated answer)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 
-from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi import APIRouter, Header, Query
 
+from bot.errors import ApiError
 from bot.telegram.feedback import FeedbackStore
+from bot.texts import text
 from indexer.settings import Settings
 
 
@@ -26,14 +28,14 @@ def feedback_router(settings: Settings, store: FeedbackStore | Callable[[], Feed
     def list_feedback(
         authorization: str | None = Header(default=None),
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=10**9),
         vote: str | None = Query(None, pattern="^(up|down)$"),
     ) -> dict:
         if not admin:
-            raise HTTPException(403, "Feedback API disabled: set BPGE_ADMIN_TOKEN")
+            raise ApiError(403, text("feedback_disabled"))
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), admin.encode()):
-            raise HTTPException(401, "Admin token required", headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(401, text("http_401"), headers={"WWW-Authenticate": "Bearer"})
         db = get_store()
         wanted = {"up": 1, "down": -1}.get(vote or "")
         items = db.list_feedback(limit=limit, offset=offset, vote=wanted)

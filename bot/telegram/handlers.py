@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.limits import MAX_FIELD_CHARS, bounded_int, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters, Finding, Statement
 from bot.telegram import callbacks as cb
 from bot.telegram.context import ContextStore
@@ -157,6 +158,18 @@ class BotHandlers:
                 self._refused_chats.add(chat.id)
                 await send_html(context.bot, chat.id, self.texts.html("not_allowed"))
             raise ApplicationHandlerStop
+        if self._is_action(update, context) and not await self._within_limit(update, context):
+            raise ApplicationHandlerStop  # commands and buttons count against the per-user limit too
+
+    def _is_action(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """A button press, or a command for this bot (questions are counted by `on_text`)."""
+        if update.callback_query is not None:
+            return True
+        message = update.message
+        if message is None or not (message.text or "").startswith("/"):
+            return False
+        _, _, target = message.text.split()[0].partition("@")
+        return not target or target.lower() == (context.bot.username or "").lower()
 
     # --- commands ---------------------------------------------------------------------------------
 
@@ -184,12 +197,10 @@ class BotHandlers:
         await send_html(context.bot, update.effective_chat.id, text, reply_to=message.message_id)
 
     async def cmd_search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = " ".join(context.args or []).strip()[:MAX_QUESTION_CHARS]
+        query = clean_text(" ".join(context.args or [])).strip()[:MAX_QUESTION_CHARS]
         chat_id = update.effective_chat.id
         if not query:
             await send_html(context.bot, chat_id, self.texts.html("search_usage"))
-            return
-        if not await self._within_limit(update, context):
             return
         async with typing(context.bot, chat_id):
             sources = await self.runner.call(self.assistant.search, query, SEARCH_K)
@@ -214,7 +225,7 @@ class BotHandlers:
         self.contexts.remember(chat_id, practice_id=sources[0].practice_id, question=query)
 
     async def cmd_practice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = " ".join(context.args or []).strip()
+        query = clean_text(" ".join(context.args or [])).strip()[:MAX_FIELD_CHARS]
         chat_id = update.effective_chat.id
         practices = await self.runner.call(self.assistant.practices)
         if not query:
@@ -290,6 +301,7 @@ class BotHandlers:
         question = self.addressed_text(message, update.effective_chat, context)
         if question is None:
             return
+        question = clean_text(question)
         if not question.strip():
             await self.cmd_help(update, context)
             return
@@ -328,7 +340,7 @@ class BotHandlers:
     ) -> None:
         """Answer a question (or a follow-up on the practice in context) with sources and buttons.
         The caller has counted it against the rate limit."""
-        question = question.strip()[:MAX_QUESTION_CHARS]
+        question = clean_text(question).strip()[:MAX_QUESTION_CHARS]
         chat_id = update.effective_chat.id
         async with typing(context.bot, chat_id):
             practice_id = None
@@ -356,7 +368,8 @@ class BotHandlers:
                 abstained=answer.abstained,
                 sources=answer.sources,
             )
-            keyboard = self._answer_keyboard(answer, answer_id, record)
+            token = await asyncio.to_thread(self.store.issue_token, answer_id, chat_id)
+            keyboard = self._answer_keyboard(answer, token, record)
             if self.generator is not None and not answer.abstained and answer.sources:
                 shown = await self._reply_generated(context.bot, chat_id, question, answer, keyboard, reply_to, header)
                 if shown.answer != answer.answer:
@@ -458,7 +471,8 @@ class BotHandlers:
         ]
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def _answer_keyboard(self, answer: Answer, answer_id: int, record: Record | None = None) -> InlineKeyboardMarkup:
+    def _answer_keyboard(self, answer: Answer, token: str, record: Record | None = None) -> InlineKeyboardMarkup:
+        """Buttons of an answer; "more" and votes carry the answer's chat-bound token, not its id."""
         rows: list[list[InlineKeyboardButton]] = []
         if answer.abstained and record is not None:
             rows.extend(list(r) for r in self._sheet_keyboard([record.id], {record.id: record.title}).inline_keyboard)
@@ -472,15 +486,11 @@ class BotHandlers:
             sheets = self._sheet_keyboard(ids, titles)
             if sheets:
                 rows.extend(list(r) for r in sheets.inline_keyboard)
-            rows.append(
-                [InlineKeyboardButton(self.texts.plain("buttons.more"), callback_data=cb.pack(cb.MORE, str(answer_id)))]
-            )
+            rows.append([InlineKeyboardButton(self.texts.plain("buttons.more"), callback_data=cb.pack(cb.MORE, token))])
         rows.append(
             [
-                InlineKeyboardButton(self.texts.plain("buttons.up"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:u")),
-                InlineKeyboardButton(
-                    self.texts.plain("buttons.down"), callback_data=cb.pack(cb.VOTE, f"{answer_id}:d")
-                ),
+                InlineKeyboardButton(self.texts.plain("buttons.up"), callback_data=cb.pack(cb.VOTE, f"{token}:u")),
+                InlineKeyboardButton(self.texts.plain("buttons.down"), callback_data=cb.pack(cb.VOTE, f"{token}:d")),
             ]
         )
         return InlineKeyboardMarkup(rows)
@@ -489,51 +499,54 @@ class BotHandlers:
         query: CallbackQuery = update.callback_query
         kind, value, hashed = cb.unpack(query.data or "")
         chat_id = update.effective_chat.id
-        if kind == cb.VOTE:
-            await self._vote(query, value)
+        if len(value) > 64:  # Telegram never sends more: forged
+            await query.answer(self.texts.plain("button_expired"))
+        elif kind == cb.VOTE:
+            await self._vote(query, value, chat_id)
         elif kind == cb.SHEET:
-            await query.answer()
             practices = await self.runner.call(self.assistant.practices)
             practice_id = cb.resolve(value, hashed, [p.id for p in practices])
             record = await self.runner.call(self.assistant.record, practice_id) if practice_id else None
             if record is None:
-                await send_html(context.bot, chat_id, self.texts.html("button_expired"))
+                await query.answer(self.texts.plain("button_expired"))
                 return
+            await query.answer()
             await self._send_sheet(context.bot, chat_id, record)
         elif kind == cb.MORE:
             await self._more_results(update, context, value)
         elif kind == cb.EXAMPLE:
             examples = self.texts.examples
-            if not value.isdigit() or int(value) >= len(examples):
+            index = bounded_int(value)
+            if index is None or index >= len(examples):
                 await query.answer(self.texts.plain("button_expired"))
                 return
-            question = examples[int(value)]
-            if await self._within_limit(update, context):
-                await query.answer()
-                await self.answer_question(
-                    update, context, question, header=self.texts.html("question_echo", question=question)
-                )
-        elif kind == cb.REGION:
+            question = examples[index]
             await query.answer()
+            await self.answer_question(
+                update, context, question, header=self.texts.html("question_echo", question=question)
+            )
+        elif kind == cb.REGION:
             regions: dict[str, list[Record]] = await self.runner.call(self.assistant.regions)
             region = cb.resolve(value, hashed, list(regions))
             if region not in regions:
-                await send_html(context.bot, chat_id, self.texts.html("button_expired"))
+                await query.answer(self.texts.plain("button_expired"))
                 return
+            await query.answer()
             await self._send_practice_list(
                 context.bot, chat_id, self.texts.html("region_header", region=region), regions[region]
             )
         else:
             await query.answer(self.texts.plain("button_expired"))
 
-    async def _vote(self, query: CallbackQuery, value: str) -> None:
-        answer_id, _, direction = value.partition(":")
-        if not answer_id.isdigit() or direction not in ("u", "d"):
+    async def _vote(self, query: CallbackQuery, value: str, chat_id: int) -> None:
+        token, _, direction = value.partition(":")
+        answer_id = await asyncio.to_thread(self.store.answer_for_token, token, chat_id)
+        if answer_id is None or direction not in ("u", "d"):
             await query.answer(self.texts.plain("button_expired"))
             return
         stored = await asyncio.to_thread(
             self.store.record_vote,
-            answer_id=int(answer_id),
+            answer_id=answer_id,
             user_id=query.from_user.id,
             vote=1 if direction == "u" else -1,
         )
@@ -542,11 +555,10 @@ class BotHandlers:
     async def _more_results(self, update: Update, context: ContextTypes.DEFAULT_TYPE, value: str) -> None:
         query = update.callback_query
         chat_id = update.effective_chat.id
-        stored = await asyncio.to_thread(self.store.get_answer, int(value)) if value.isdigit() else None
+        answer_id = await asyncio.to_thread(self.store.answer_for_token, value, chat_id)
+        stored = await asyncio.to_thread(self.store.get_answer, answer_id) if answer_id is not None else None
         if stored is None:
             await query.answer(self.texts.plain("button_expired"))
-            return
-        if not await self._within_limit(update, context):
             return
         await query.answer()
         shown = {(s["document"], tuple(s["lines"])) for s in stored["sources"]}

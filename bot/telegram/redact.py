@@ -25,6 +25,32 @@ def _redact(text: str) -> str:
     return text
 
 
+def _redact_arg(value: object) -> object:
+    if isinstance(value, str):
+        return _redact(value)
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    text = str(value)
+    redacted = _redact(text)
+    return value if redacted == text else redacted
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    """Redact the format string and each argument in place, keeping `args` a tuple (or mapping)
+    of the same shape: formatters such as uvicorn's access log unpack it by position."""
+    if isinstance(record.msg, str):
+        record.msg = _redact(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_redact_arg(a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: _redact_arg(v) for k, v in record.args.items()}
+    try:
+        if any(s in record.getMessage() for s in _secrets):  # e.g. a secret split across arguments
+            record.msg, record.args = _redact(record.getMessage()), ()
+    except Exception:
+        record.msg, record.args = _redact(str(record.msg)), ()
+
+
 def _factory_wrapping(previous: logging.LogRecordFactory) -> logging.LogRecordFactory:  # type: ignore[name-defined]
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
         record = previous(*args, **kwargs)
@@ -34,9 +60,8 @@ def _factory_wrapping(previous: logging.LogRecordFactory) -> logging.LogRecordFa
             message = record.getMessage()
         except Exception:
             return record
-        redacted = _redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        if _redact(message) != message:
+            _redact_record(record)
         if record.exc_info and record.exc_info[1] is not None:
             text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
             if any(s in text for s in _secrets):
