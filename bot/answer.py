@@ -187,7 +187,7 @@ class AnswerComposer:
                 break
             if h not in picked:
                 picked.append(h)
-        picked = sorted(picked[: max(k, len(chosen))], key=lambda h: -h.score)
+        picked = picked[: max(k, len(chosen))]  # the chosen records first, in their order
         sources = [Source.from_passage(n, h.passage, h.score) for n, h in enumerate(picked, start=1)]
         return sources, picked
 
