@@ -70,7 +70,11 @@ def discover(corpus_dir: Path) -> list[Path]:
 
 def discover_unsupported(corpus_dir: Path) -> list[tuple[Path, str]]:
     """Files of a known but unreadable format, with what to do about them."""
-    return [(p, UNSUPPORTED_SUFFIXES[p.suffix.lower()]) for p in _visible_files(corpus_dir) if p.suffix.lower() in UNSUPPORTED_SUFFIXES]
+    return [
+        (p, UNSUPPORTED_SUFFIXES[p.suffix.lower()])
+        for p in _visible_files(corpus_dir)
+        if p.suffix.lower() in UNSUPPORTED_SUFFIXES
+    ]
 
 
 def _visible_files(corpus_dir: Path) -> list[Path]:

@@ -35,12 +35,12 @@ def _heading_level(style: str) -> int | None:
     return None
 
 
-def _all_bold(paragraph) -> bool:  # noqa: ANN001 - python-docx Paragraph
+def _all_bold(paragraph) -> bool:
     runs = [r for r in paragraph.runs if r.text.strip()]
     if not runs:
         return False
 
-    def bold(run) -> bool:  # noqa: ANN001
+    def bold(run) -> bool:
         if run.bold is not None:
             return bool(run.bold)
         style = paragraph.style
@@ -53,16 +53,20 @@ def _all_bold(paragraph) -> bool:  # noqa: ANN001 - python-docx Paragraph
     return all(bold(r) for r in runs)
 
 
-def _looks_like_heading(text: str, paragraph) -> bool:  # noqa: ANN001
-    """A short line that is bold or ALL-CAPS and not a sentence: a heading even without a heading style."""
+def _looks_like_heading(text: str, paragraph) -> bool:
+    """A short bold ALL-CAPS line that is not a sentence: a heading even without a heading style.
+
+    A bold-only or capitals-only short paragraph stays a paragraph of its own (a block): the parser judges
+    it by its place (before a long paragraph, in the table of contents), as bold captions are common.
+    """
     if len(text) > 150 or "\n" in text.strip() or text.rstrip().endswith((".", ",", ";")):
         return False
     if len(re.findall(r"[A-Za-zÁÉÍÓÚÑáéíóúñ]", text)) < 3:
         return False
-    return _all_bold(paragraph) or (is_upper_text(text) and len(text.split()) >= 1)
+    return _all_bold(paragraph) and is_upper_text(text)
 
 
-def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:  # noqa: ANN001
+def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:
     from docx.text.paragraph import Paragraph
 
     assert isinstance(paragraph, Paragraph)
@@ -90,14 +94,14 @@ def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:  
     return out
 
 
-def _cell_blocks(cell) -> list[TextBlock]:  # noqa: ANN001
+def _cell_blocks(cell) -> list[TextBlock]:
     out: list[TextBlock] = []
     for child in _body_blocks(cell._tc, cell):
         out.append(child)
     return out
 
 
-def _table_blocks(tbl, parent) -> list[TextBlock]:  # noqa: ANN001
+def _table_blocks(tbl, parent) -> list[TextBlock]:
     """A layout table (title block, one column, label–value form) reads as paragraphs; a data table as rows."""
     from docx.table import Table
 
@@ -135,7 +139,7 @@ def _table_blocks(tbl, parent) -> list[TextBlock]:  # noqa: ANN001
     return out
 
 
-def _body_blocks(element, parent) -> list[TextBlock]:  # noqa: ANN001
+def _body_blocks(element, parent) -> list[TextBlock]:
     from docx.text.paragraph import Paragraph
 
     out: list[TextBlock] = []

@@ -70,10 +70,14 @@ def _lines(words: list[dict], page: int) -> list[PdfLine]:
             line.x1 = max(line.x1, w["x1"])
             line.bottom = max(line.bottom, w["bottom"])
             if not _is_glyph(w["text"]):
-                line.size = w["size"] if _is_glyph(line.words[0]) and len(line.words) == 2 else max(line.size, w["size"])
-            line.bold = (line.bold or _is_glyph(line.words[0]) and len(line.words) == 2) and _is_bold(w["fontname"])
+                line.size = (
+                    w["size"] if _is_glyph(line.words[0]) and len(line.words) == 2 else max(line.size, w["size"])
+                )
+            line.bold = (line.bold or (_is_glyph(line.words[0]) and len(line.words) == 2)) and _is_bold(w["fontname"])
             continue
-        out.append(PdfLine(page, w["top"], w["bottom"], w["x0"], w["x1"], w["size"], _is_bold(w["fontname"]), [w["text"]]))
+        out.append(
+            PdfLine(page, w["top"], w["bottom"], w["x0"], w["x1"], w["size"], _is_bold(w["fontname"]), [w["text"]])
+        )
     for line in out:  # a bullet glyph in a symbol font says nothing about the line's weight
         if _is_glyph(line.words[0]) and len(line.words) == 1:
             line.bold = False
@@ -170,7 +174,7 @@ def read_pdf(path: Path) -> tuple[list[TextBlock], str | None]:
             )
         if new:
             groups.append([line])
-            kinds.append("item" if bullet else ("heading" if heading(line) else "paragraph"))
+            kinds.append("item" if bullet else ("heading" if line.size >= body + 1.5 else "paragraph"))
         else:
             groups[-1].append(line)
 

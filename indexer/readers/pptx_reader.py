@@ -13,7 +13,7 @@ from indexer.readers.blocks import TextBlock, strip_bullet
 from indexer.text import collapse_spaces, fold
 
 
-def _shapes(shapes) -> list:  # noqa: ANN001
+def _shapes(shapes) -> list:
     """Shapes in reading order (top to bottom, left to right), groups opened."""
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
@@ -26,7 +26,7 @@ def _shapes(shapes) -> list:  # noqa: ANN001
     return sorted(out, key=lambda s: ((s.top or 0) // 100000, s.left or 0))
 
 
-def _is_furniture(shape) -> bool:  # noqa: ANN001
+def _is_furniture(shape) -> bool:
     from pptx.enum.shapes import PP_PLACEHOLDER
 
     if not shape.is_placeholder:
@@ -39,7 +39,7 @@ def _is_furniture(shape) -> bool:  # noqa: ANN001
     }
 
 
-def _is_title(shape) -> bool:  # noqa: ANN001
+def _is_title(shape) -> bool:
     from pptx.enum.shapes import PP_PLACEHOLDER
 
     return shape.is_placeholder and shape.placeholder_format.type in {
@@ -49,7 +49,7 @@ def _is_title(shape) -> bool:  # noqa: ANN001
     }
 
 
-def _frame_text(shape) -> list[tuple[str, int]]:  # noqa: ANN001
+def _frame_text(shape) -> list[tuple[str, int]]:
     out = []
     for paragraph in shape.text_frame.paragraphs:
         text = collapse_spaces("".join(r.text for r in paragraph.runs) or paragraph.text or "")
@@ -58,7 +58,7 @@ def _frame_text(shape) -> list[tuple[str, int]]:  # noqa: ANN001
     return out
 
 
-def _slide_texts(slide) -> list[tuple[str, object]]:  # noqa: ANN001
+def _slide_texts(slide) -> list[tuple[str, object]]:
     return [(s, collapse_spaces(s.text_frame.text)) for s in _shapes(slide.shapes) if s.has_text_frame]
 
 
