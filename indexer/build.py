@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from indexer.chunk import chunk_records
 from indexer.models import Passage
-from indexer.parse import parse_corpus
-from indexer.read import SourceDocument, UnreadableDocument, discover, read_document
+from indexer.parse import CorpusReport, parse_corpus_report
+from indexer.read import SourceDocument, UnreadableDocument, discover, discover_unsupported, read_document
 from indexer.settings import Settings
 from indexer.store import (
     BuildFiles,
@@ -69,6 +69,11 @@ class BuildSummary:
     seconds: float
     unchanged: bool = False
     skipped: list[SkippedFile] = field(default_factory=list)
+    # files of a format that cannot be read (.doc, .ppt, images…), with what to do
+    unsupported: list[SkippedFile] = field(default_factory=list)
+    # the same document in several files, indexed once: {"kept": path, "copies": [paths], "similarity": x}
+    duplicates: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # suspicious parses, repaired encodings
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -78,8 +83,9 @@ def _code_version() -> str:
     """Parsing and chunking code changes invalidate an index even when the corpus did not change."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("parse.py", "chunk.py", "models.py", "peru.py", "read.py"):
-        digest.update((here / name).read_bytes())
+    for path in sorted([*here.glob("*.py"), *(here / "readers").glob("*.py")]):
+        if path.name not in {"build.py", "__main__.py", "store.py", "embed.py", "settings.py"}:
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -88,13 +94,24 @@ def read_corpus(corpus_dir: Path) -> tuple[list[SourceDocument], list[SkippedFil
     documents: list[SourceDocument] = []
     skipped: list[SkippedFile] = []
     for path in discover(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
         try:
             documents.append(read_document(path, corpus_dir))
         except UnreadableDocument as exc:
-            rel = path.relative_to(corpus_dir).as_posix()
             log.warning("omitido %s: %s", rel, exc)
             skipped.append(SkippedFile(rel, str(exc)))
+        except Exception as exc:  # a reader bug on one file skips that file, never the build
+            log.exception("omitido %s", rel)
+            skipped.append(SkippedFile(rel, f"error al leer ({exc.__class__.__name__}: {str(exc)[:100]})"))
     return documents, skipped
+
+
+def unsupported_files(corpus_dir: Path) -> list[SkippedFile]:
+    """Files whose format cannot be indexed, reported so nobody wonders why they are missing."""
+    return [
+        SkippedFile(p.relative_to(corpus_dir).as_posix(), f"formato no soportado: {why}")
+        for p, why in discover_unsupported(corpus_dir)
+    ]
 
 
 def _previous_vectors(files: BuildFiles | None, model: str) -> dict[str, np.ndarray]:
@@ -117,9 +134,12 @@ def _summary(
     embedded: int,
     unchanged: bool,
     skipped: list[SkippedFile],
+    unsupported: list[SkippedFile],
 ) -> BuildSummary:
     counts = manifest["counts"]
     assert isinstance(counts, dict)
+    duplicates = list(manifest.get("duplicates", []))  # type: ignore[call-overload]
+    warnings = list(manifest.get("warnings", []))  # type: ignore[call-overload]
     return BuildSummary(
         build=build_id,
         documents=counts["documents"],
@@ -132,6 +152,9 @@ def _summary(
         seconds=round(seconds, 2),
         unchanged=unchanged,
         skipped=skipped,
+        unsupported=unsupported,
+        duplicates=duplicates,
+        warnings=warnings,
     )
 
 
@@ -171,6 +194,7 @@ def _build_locked(
 ) -> BuildSummary:
     data_dir = settings.data_dir
     documents, skipped = read_corpus(settings.corpus_dir)
+    unsupported = unsupported_files(settings.corpus_dir)
     if not documents:
         raise NothingToIndex(f"No hay documentos legibles en {settings.corpus_dir}.")
     hashes = {d.path: d.sha256 for d in documents}
@@ -188,9 +212,10 @@ def _build_locked(
             and manifest.get("code_version") == _code_version()
             and manifest.get("chroma") == _chroma_label(settings)
         ):
-            return _summary(previous_id or "", manifest, time.perf_counter() - started, 0, True, skipped)
+            return _summary(previous_id or "", manifest, time.perf_counter() - started, 0, True, skipped, unsupported)
 
-    records = parse_corpus(documents)
+    records, report = parse_corpus_report(documents)
+    skipped = skipped + [SkippedFile(path, reason) for path, reason in report.failed]
     passages = chunk_records(records)
     reuse = {} if rebuild else _previous_vectors(previous, model_name)
     todo = [i for i, p in enumerate(passages) if p.id not in reuse]
@@ -206,6 +231,9 @@ def _build_locked(
         "corpus": str(settings.corpus_dir),
         "documents": hashes,
         "skipped": [asdict(s) for s in skipped],
+        "unsupported": [asdict(u) for u in unsupported],
+        "duplicates": _duplicates(report),
+        "warnings": report.warnings,
         "embedding_model": model_name,
         "dimension": int(vectors.shape[1]) if len(vectors) else 0,
         "code_version": _code_version(),
@@ -229,7 +257,11 @@ def _build_locked(
         remove_build(settings, data_dir, build_id)
         raise
     _prune(settings, keep={build_id, previous_id or ""})
-    return _summary(build_id, manifest, time.perf_counter() - started, len(todo), False, skipped)
+    return _summary(build_id, manifest, time.perf_counter() - started, len(todo), False, skipped, unsupported)
+
+
+def _duplicates(report: CorpusReport) -> list[dict[str, object]]:
+    return [{"kept": d.kept, "copies": d.copies, "similarity": d.similarity} for d in report.duplicates]
 
 
 def _chroma_label(settings: Settings) -> str:

@@ -844,6 +844,7 @@ class DuplicateDocument:
 class CorpusReport:
     duplicates: list[DuplicateDocument] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): read but not parsed
 
 
 SAME_DOCUMENT = 0.8  # shingle Jaccard above which two files are the same document
@@ -931,7 +932,16 @@ def parse_corpus_report(documents: list[SourceDocument]) -> tuple[list[Record], 
     its records list every file as a document.
     """
     report = CorpusReport()
-    parsed = [parse_document(doc) for doc in documents]
+    parsed: list[list[Record]] = []
+    readable: list[SourceDocument] = []
+    for doc in documents:
+        try:
+            parsed.append(parse_document(doc))
+        except Exception as exc:  # one document the parser cannot handle must not stop the build
+            report.failed.append((doc.path, f"no se pudo analizar ({exc.__class__.__name__}: {str(exc)[:100]})"))
+            continue
+        readable.append(doc)
+    documents = readable
     records: list[Record] = []
     for group in _same_document_groups(documents):
         best = max(group, key=lambda i: _richness(documents[i], parsed[i]))
