@@ -618,7 +618,7 @@ def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[B
                 practice.offices += [
                     o for o in split_offices("\n".join(l.text for l in block.lines)) if o not in practice.offices
                 ]
-            elif not practice.title and len(block.text) < LONG_PARAGRAPH:
+            elif not practice.title and len(block.text) < LONG_PARAGRAPH and " | " not in block.text:
                 title, offices = _split_trailing_office(_clean_title(block.text))
                 practice.title = title
                 practice.offices += offices

@@ -94,6 +94,16 @@ def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:
     return out
 
 
+def _is_label(text: str) -> bool:
+    key = fold(text)
+    return bool(key) and (
+        key in _LABEL_TO_DROP
+        or key in _OFFICE_LABELS
+        or key.startswith("region")
+        or (text.strip().endswith(":") and len(key.split()) <= 4)
+    )
+
+
 def _cell_blocks(cell) -> list[TextBlock]:
     out: list[TextBlock] = []
     for child in _body_blocks(cell._tc, cell):
@@ -118,7 +128,9 @@ def _table_blocks(tbl, parent) -> list[TextBlock]:
             rows.append(cells)
     out: list[TextBlock] = []
     data_rows = [r for r in rows if len(r) >= 2]
-    is_data = len(data_rows) >= 3 and all(len(c.text) <= 80 for r in data_rows for c in r)
+    labels = [r for r in data_rows if len(r) == 2 and _is_label(r[0].text)]
+    is_form = bool(data_rows) and len(labels) * 2 >= len(data_rows)  # 'Región | Pasco', 'Título: | …'
+    is_data = not is_form and len(data_rows) >= 3 and all(len(c.text) <= 80 for r in data_rows for c in r)
     for cells in rows:
         texts = [collapse_spaces(c.text.replace("\n", " ")) for c in cells]
         if len(cells) == 1:

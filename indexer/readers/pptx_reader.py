@@ -6,6 +6,7 @@ furniture) is kept once, on the first slide, so the deck's title is still known.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def _is_title(shape) -> bool:
     }
 
 
+def _font_size(shape) -> float:  # noqa: ANN001
+    """The largest explicit font size in a text shape (points); title placeholders inherit theirs."""
+    sizes = [r.font.size.pt for p in shape.text_frame.paragraphs for r in p.runs if r.font.size is not None]
+    return max(sizes, default=18.0)
+
+
 def _frame_text(shape) -> list[tuple[str, int]]:
     out = []
     for paragraph in shape.text_frame.paragraphs:
@@ -79,14 +86,16 @@ def read_pptx(path: Path) -> tuple[list[TextBlock], str | None]:
     for number, slide in enumerate(slides, start=1):
         shapes = [s for s in _shapes(slide.shapes) if not _is_furniture(s)]
         titles = [s for s in shapes if _is_title(s) and s.has_text_frame and s.text_frame.text.strip()]
-        if not titles:  # a deck drawn with text boxes: the top-most short text is the slide's title
-            titles = [
+        shapes = [s for s in shapes if not (s.has_text_frame and re.fullmatch(r"\s*\d{1,3}\s*", s.text_frame.text))]
+        if not titles:  # a deck drawn with text boxes: the biggest short text is the slide's title
+            candidates = [
                 s
                 for s in shapes
                 if s.has_text_frame
                 and 0 < len(s.text_frame.text.strip()) <= 100
-                and fold(s.text_frame.text) not in furniture
-            ][:1]
+                and (number == 1 or fold(s.text_frame.text) not in furniture)
+            ]
+            titles = sorted(candidates, key=lambda s: (-_font_size(s), s.top or 0))[:1]
         for shape in titles:
             text = collapse_spaces(shape.text_frame.text.replace("\n", " ").replace("\x0b", " "))
             blocks.append(TextBlock("heading", text, number, level=1 if number == 1 else 2))
