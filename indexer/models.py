@@ -44,6 +44,15 @@ EXPERT_SECTIONS: frozenset[str] = frozenset({"expert_key_aspects", "expert_oppor
 RecordKind = Literal["practice", "event", "document"]
 
 
+def location_label(page: int | None, slide: int | None, lines: tuple[int, int]) -> str:
+    """Where to look in the document, in Spanish: 'página 27', 'diapositiva 5' or 'líneas 10–14'."""
+    if page is not None:
+        return f"página {page}"
+    if slide is not None:
+        return f"diapositiva {slide}"
+    return f"línea {lines[0]}" if lines[0] == lines[1] else f"líneas {lines[0]}–{lines[1]}"
+
+
 class Section(BaseModel):
     """One section of a record, with where it lies in its source file (1-based, inclusive)."""
 
@@ -129,6 +138,10 @@ class Passage(BaseModel):
     page: int | None = None  # PDF page where the passage starts
     slide: int | None = None  # PPTX slide where the passage starts
 
+    def location(self) -> str:
+        """'página 27' for a PDF, 'diapositiva 5' for a deck, the line range otherwise."""
+        return location_label(self.page, self.slide, self.lines)
+
     def embedding_text(self) -> str:
         """The text that is embedded: prefixed with its record and section so it keeps its context."""
         where = ", ".join(self.offices) or self.region
@@ -153,6 +166,10 @@ class Source(BaseModel):
     document_title: str = ""
     page: int | None = None
     slide: int | None = None
+
+    def location(self) -> str:
+        """'página 27' for a PDF, 'diapositiva 5' for a deck, the line range otherwise."""
+        return location_label(self.page, self.slide, self.lines)
 
     @classmethod
     def from_passage(cls, n: int, passage: Passage, score: float) -> Source:

@@ -272,7 +272,7 @@ class SectionBuilder:
             lines.pop()  # page numbers and blank tails
         while lines and not lines[0].text:
             lines.pop(0)
-        text = "\n".join(l.text for l in lines)
+        text = "\n".join(ln.text for ln in lines)
         if not lines or len(re.sub(r"[\d\s]", "", text)) < 3:
             return None
         section = Section(
@@ -285,9 +285,9 @@ class SectionBuilder:
             page=lines[0].loc if location_kind == "page" else None,
             slide=lines[0].loc if location_kind == "slide" else None,
         )
-        section._line_numbers = [l.no for l in lines]
+        section._line_numbers = [ln.no for ln in lines]
         if location_kind:
-            section._line_locations = [l.loc for l in lines]
+            section._line_locations = [ln.loc for ln in lines]
         return section
 
 
@@ -640,7 +640,8 @@ def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[B
                 practice.add(block)
                 continue
         # outside practices: the document's own parts
-        if _matches_toc(block, toc) or _is_heading(block, previous, following):
+        caption = previous is not None and re.fullmatch(r"[\d.,%+ ]{1,8}", previous.text)
+        if not caption and (_matches_toc(block, toc) or _is_heading(block, previous, following)):
             title = _clean_title(block.text)
             if part is not None and part.content_chars() < 120:
                 part.title = f"{part.title} — {title}"  # 'Día 2' + '24 de abril' + the real heading

@@ -288,9 +288,10 @@ def test_build_from_originals_reports_what_happened(tmp_path: Path):
     corpus.mkdir()
     for pdf in (originals / "pdf").glob("*.pdf"):
         shutil.copy(pdf, corpus / pdf.name)
-    (corpus / "roto.docx").write_bytes((originals / "ficha-dre-pasco-gestion-educativa-con-impacto.docx").read_bytes()[:9000])
+    sheet = originals / "ficha-dre-pasco-gestion-educativa-con-impacto.docx"
+    (corpus / "roto.docx").write_bytes(sheet.read_bytes()[:9000])
     (corpus / "antiguo.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
-    (corpus / "nota.txt").write_bytes("Nota sobre la gestión".encode() + b" \xff\xfe " + "escolar en Huacho.".encode())
+    (corpus / "nota.txt").write_bytes("Nota sobre la gestión".encode() + b" \xff\xfe " + b"escolar en Huacho.")
     settings = make_settings(corpus, tmp_path / "data")
     summary = build_index(settings)
     assert (summary.practices, summary.expert_commentaries) == (10, 8)

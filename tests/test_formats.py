@@ -397,3 +397,25 @@ def test_chunking_a_huge_section_is_linear():
         first = int(p.text.split(":")[0].split()[-1]) if p.text.startswith("Línea") else None
         if first is not None:
             assert p.lines[0] == first + 1
+
+
+def test_pdf_line_joining_rejoins_hyphenation_and_keeps_short_lines():
+    from indexer.readers.pdf_reader import PdfLine, _join
+
+    def line(text: str, x1: float) -> PdfLine:
+        return PdfLine(1, 0, 0, 70, x1, 11, False, text.split())
+
+    lines = [
+        line("Jorge Chávez Escobar", 180),
+        line("La práctica fortalece la articu-", 520),
+        line("lación entre la DRE y las UGEL.", 400),
+    ]
+    assert _join(lines, 524) == "Jorge Chávez Escobar\nLa práctica fortalece la articulación entre la DRE y las UGEL."
+
+
+def test_location_labels():
+    from indexer.models import location_label
+
+    assert location_label(27, None, (1136, 1147)) == "página 27"
+    assert location_label(None, 5, (3, 9)) == "diapositiva 5"
+    assert location_label(None, None, (10, 14)) == "líneas 10–14"

@@ -5,6 +5,7 @@ two-column pages read column by column. Every block knows its page.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter
@@ -92,7 +93,7 @@ def _furniture(pages: list[tuple[float, list[PdfLine]]]) -> set[str]:
     """Keys of lines repeated in the top or bottom band of several pages (running headers and footers)."""
     counts: Counter[str] = Counter()
     for height, lines in pages:
-        keys = {_key(l.text) for l in lines if l.top < height * BAND or l.bottom > height * (1 - BAND)}
+        keys = {_key(ln.text) for ln in lines if ln.top < height * BAND or ln.bottom > height * (1 - BAND)}
         counts.update(keys)
     needed = 2 if len(pages) <= 4 else max(2, len(pages) // 3)
     return {k for k, n in counts.items() if k and n >= needed}
@@ -129,25 +130,25 @@ def read_pdf(path: Path) -> tuple[list[TextBlock], str | None]:
             words = page.extract_words(extra_attrs=["fontname", "size"], keep_blank_chars=False, use_text_flow=False)
             height, width = float(page.height), float(page.width)
             cols = _columns(words, width, height * BAND, height * (1 - BAND))
-            lines = [l for col in cols for l in _lines(col, number)]
+            lines = [ln for col in cols for ln in _lines(col, number)]
             pages.append((height, lines, width, float(len(cols))))
     furniture = _furniture([(h, ls) for h, ls, _, _ in pages])
     all_lines = []
     for height, lines, _, _ in pages:
-        for l in lines:
-            in_band = l.top < height * BAND or l.bottom > height * (1 - BAND)
-            if in_band and (_key(l.text) in furniture or _PAGE_NUMBER.match(l.text.strip())):
+        for ln in lines:
+            in_band = ln.top < height * BAND or ln.bottom > height * (1 - BAND)
+            if in_band and (_key(ln.text) in furniture or _PAGE_NUMBER.match(ln.text.strip())):
                 continue
-            all_lines.append(l)
+            all_lines.append(ln)
     if not all_lines:
         return [], None
     sizes: Counter[float] = Counter()
-    for l in all_lines:
-        sizes[round(l.size)] += len(l.text)
+    for ln in all_lines:
+        sizes[round(ln.size)] += len(ln.text)
     body = sizes.most_common(1)[0][0]
     pitches = [
         b.top - a.top
-        for a, b in zip(all_lines, all_lines[1:])
+        for a, b in itertools.pairwise(all_lines)
         if a.page == b.page and round(a.size) == body == round(b.size) and 0 < b.top - a.top < body * 2.5
     ]
     pitch = statistics.median(pitches) if pitches else body * 1.3
@@ -179,10 +180,10 @@ def read_pdf(path: Path) -> tuple[list[TextBlock], str | None]:
             groups[-1].append(line)
 
     rights: dict[int, float] = {}
-    for l in all_lines:
-        rights[l.page] = max(rights.get(l.page, 0.0), l.x1)
+    for ln in all_lines:
+        rights[ln.page] = max(rights.get(ln.page, 0.0), ln.x1)
     blocks: list[TextBlock] = []
-    for group, kind in zip(groups, kinds):
+    for group, kind in zip(groups, kinds, strict=True):
         text = _join(group, rights[group[0].page])
         if kind == "item":
             text = strip_bullet(text)[0]

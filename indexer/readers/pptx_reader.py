@@ -50,7 +50,7 @@ def _is_title(shape) -> bool:
     }
 
 
-def _font_size(shape) -> float:  # noqa: ANN001
+def _font_size(shape) -> float:
     """The largest explicit font size in a text shape (points); title placeholders inherit theirs."""
     sizes = [r.font.size.pt for p in shape.text_frame.paragraphs for r in p.runs if r.font.size is not None]
     return max(sizes, default=18.0)
