@@ -419,3 +419,51 @@ def test_location_labels():
     assert location_label(27, None, (1136, 1147)) == "página 27"
     assert location_label(None, 5, (3, 9)) == "diapositiva 5"
     assert location_label(None, None, (10, 14)) == "líneas 10–14"
+
+
+def test_docx_report_with_cover_dotted_toc_and_expert_box(tmp_path: Path):
+    """A multi-practice report without Word styles: cover, dotted contents, bold headings, expert in a box."""
+    import docx
+
+    document = docx.Document()
+
+    def para(text: str, bold: bool = False) -> None:
+        document.add_paragraph().add_run(text).bold = bold
+
+    para("REPORTE DEL II ENCUENTRO DE BUENAS PRÁCTICAS", True)
+    para("Macrorregión sur")
+    para("Arequipa, 10 de mayo")
+    para("CONTENIDO", True)
+    for entry, page in (("Presentación", 3), ("Buenas prácticas presentadas", 4), ("Conclusiones", 9)):
+        para(f"{entry} {'.' * 40} {page}")
+    para("PRESENTACIÓN", True)
+    para(LONG.replace("Las instituciones", "El encuentro reunió a las instituciones"))
+    for region, title, office, expert in (
+        ("AREQUIPA", "BIBLIOTECAS ESCOLARES ITINERANTES", "UGEL Camaná", "María Luisa Torres Vega"),
+        ("PUNO", "CONVIVENCIA ESCOLAR INTERCULTURAL", "UGEL Juli", "Pedro Pablo Condori Apaza"),
+    ):
+        para(f"REGIÓN {region}", True)
+        para(title, True)
+        para(office)
+        para("PROBLEMA", True)
+        para(LONG)
+        para("RESULTADOS", True)
+        document.add_paragraph("Se atendió a 1 200 estudiantes de 40 instituciones educativas.", style="List Bullet")
+        box = document.add_table(rows=1, cols=1).cell(0, 0)
+        box.paragraphs[0].add_run("Experto invitado").bold = True
+        box.add_paragraph(f"{expert}, especialista de la Dirección de Educación Básica Regular")
+        box.add_paragraph("Aspecto clave de la práctica").runs
+        box.add_paragraph(LONG.replace("no contaban", "cuentan ahora"))
+    para("CONCLUSIONES", True)
+    para(LONG.replace("Las instituciones", "En conclusión, las instituciones"))
+    document.save(str(tmp_path / "reporte.docx"))
+
+    records, report = parse_corpus_report([read_document(tmp_path / "reporte.docx", tmp_path)])
+    practices = [r for r in records if r.kind == "practice"]
+    assert [(r.region, r.offices) for r in practices] == [("Arequipa", ["UGEL Camaná"]), ("Puno", ["UGEL Juli"])]
+    assert [fold(r.title) for r in practices] == ["bibliotecas escolares itinerantes", "convivencia escolar intercultural"]
+    assert [[e.expert for e in r.experts] for r in practices] == [["María Luisa Torres Vega"], ["Pedro Pablo Condori Apaza"]]
+    events = [fold(r.title) for r in records if r.kind == "event"]
+    assert "presentacion" in events and "conclusiones" in events
+    assert not any("reporte del ii" in t for t in events)  # the cover is not a part
+    assert not report.warnings
