@@ -452,7 +452,7 @@ def test_docx_report_with_cover_dotted_toc_and_expert_box(tmp_path: Path):
         box = document.add_table(rows=1, cols=1).cell(0, 0)
         box.paragraphs[0].add_run("Experto invitado").bold = True
         box.add_paragraph(f"{expert}, especialista de la Dirección de Educación Básica Regular")
-        box.add_paragraph("Aspecto clave de la práctica").runs
+        box.add_paragraph("Aspecto clave de la práctica")
         box.add_paragraph(LONG.replace("no contaban", "cuentan ahora"))
     para("CONCLUSIONES", True)
     para(LONG.replace("Las instituciones", "En conclusión, las instituciones"))
@@ -461,9 +461,42 @@ def test_docx_report_with_cover_dotted_toc_and_expert_box(tmp_path: Path):
     records, report = parse_corpus_report([read_document(tmp_path / "reporte.docx", tmp_path)])
     practices = [r for r in records if r.kind == "practice"]
     assert [(r.region, r.offices) for r in practices] == [("Arequipa", ["UGEL Camaná"]), ("Puno", ["UGEL Juli"])]
-    assert [fold(r.title) for r in practices] == ["bibliotecas escolares itinerantes", "convivencia escolar intercultural"]
-    assert [[e.expert for e in r.experts] for r in practices] == [["María Luisa Torres Vega"], ["Pedro Pablo Condori Apaza"]]
+    assert [fold(r.title) for r in practices] == [
+        "bibliotecas escolares itinerantes",
+        "convivencia escolar intercultural",
+    ]
+    assert [[e.expert for e in r.experts] for r in practices] == [
+        ["María Luisa Torres Vega"],
+        ["Pedro Pablo Condori Apaza"],
+    ]
     events = [fold(r.title) for r in records if r.kind == "event"]
     assert "presentacion" in events and "conclusiones" in events
     assert not any("reporte del ii" in t for t in events)  # the cover is not a part
     assert not report.warnings
+
+
+def test_pdf_title_block_in_a_table(tmp_path: Path):
+    """A sheet whose title block is a two-column table: labels are dropped, values kept, no '|' title."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(170, 8, "BUENA PRÁCTICA DE GESTIÓN EDUCATIVA", border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    for label, value in (("Título:", "Escuelas seguras frente a sismos"), ("Región:", "Ica"), ("UGEL:", "UGEL Pisco")):
+        pdf.cell(50, 8, label, border=1)
+        pdf.cell(120, 8, value, border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    pdf.multi_cell(170, 5.5, LONG)
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.cell(170, 8, "¿En qué consiste?", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(170, 5.5, LONG.replace("no contaban", "ahora cuentan"))
+    pdf.output(str(tmp_path / "ficha.pdf"))
+    records, _ = parse_corpus_report([read_document(tmp_path / "ficha.pdf", tmp_path)])
+    (practice,) = records
+    assert practice.title == "Escuelas seguras frente a sismos"
+    assert practice.region == "Ica" and practice.offices == ["UGEL Pisco"]
+    assert [s.type for s in practice.sections] == ["problem", "strategies"]

@@ -95,6 +95,7 @@ def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:
 
 
 def _is_label(text: str) -> bool:
+    """'Región', 'Título:', 'UGEL': the label cell of a form-like table row, whose value is the content."""
     key = fold(text)
     return bool(key) and (
         key in _LABEL_TO_DROP

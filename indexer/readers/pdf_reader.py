@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.readers.blocks import TextBlock, strip_bullet
+from indexer.readers.docx_reader import _is_label
 from indexer.text import fold
 
+CELL = "\x1f"  # between two cells of a table row laid out on one line
+CELL_GAP = 24.0  # points between words that only a table (or tab stop) leaves
 BAND = 0.11  # top and bottom share of the page where running headers and footers live
 _PAGE_NUMBER = re.compile(
     r"^(?:(?:p[aá]gina|p[aá]g\.?|p\.)\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:de|/|of)\s*\d{1,4})?$", re.I
@@ -35,7 +38,14 @@ class PdfLine:
 
     @property
     def text(self) -> str:
-        return " ".join(self.words)
+        """The line's words; cells of a table row (words far apart) as 'a | b', a label's value alone."""
+        cells = [c.strip() for c in " ".join(self.words).split(CELL) if c.strip()]
+        if len(cells) == 2 and re.fullmatch(r"\d{1,3}", cells[1]):
+            return f"{cells[0]}\t{cells[1]}"  # a contents entry without leader dots
+        if len(cells) == 2 and _is_label(cells[0]):
+            label = fold(cells[0])
+            return f"REGIÓN {cells[1]}" if label.startswith("region") else cells[1]
+        return " | ".join(cells)
 
 
 def _is_bold(fontname: str) -> bool:
@@ -67,6 +77,8 @@ def _lines(words: list[dict], page: int) -> list[PdfLine]:
     for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
         line = out[-1] if out else None
         if line is not None and abs(w["top"] - line.top) <= 3 and w["x0"] >= line.x1 - 1:
+            if w["x0"] - line.x1 > CELL_GAP and not _is_glyph(line.words[-1]):
+                line.words.append(CELL)
             line.words.append(w["text"])
             line.x1 = max(line.x1, w["x1"])
             line.bottom = max(line.bottom, w["bottom"])
