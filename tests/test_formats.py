@@ -500,3 +500,44 @@ def test_pdf_title_block_in_a_table(tmp_path: Path):
     assert practice.title == "Escuelas seguras frente a sismos"
     assert practice.region == "Ica" and practice.offices == ["UGEL Pisco"]
     assert [s.type for s in practice.sections] == ["problem", "strategies"]
+
+
+def test_docx_text_box_is_read_in_place(tmp_path: Path):
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    document.add_paragraph("Antes del cuadro.")
+    anchor = document.add_paragraph("Ancla")
+    anchor._p.append(
+        parse_xml(
+            '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+            'xmlns:v="urn:schemas-microsoft-com:vml"><w:pict><v:shape><v:textbox><w:txbxContent>'
+            "<w:p><w:r><w:t>Texto dentro del cuadro de texto.</w:t></w:r></w:p>"
+            "</w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+        )
+    )
+    document.add_paragraph("Después del cuadro.")
+    document.save(str(tmp_path / "cuadro.docx"))
+    text = read_document(tmp_path / "cuadro.docx", tmp_path).text
+    assert text.index("Antes") < text.index("Texto dentro del cuadro") < text.index("Después")
+    assert text.count("Texto dentro del cuadro") == 1
+
+
+def test_warnings_for_suspicious_parses(tmp_path: Path):
+    from indexer.read import SourceDocument
+
+    no_practice = SourceDocument("rara.txt", "BUENA PRÁCTICA DE GESTIÓN EDUCATIVA\n", "x")
+    _, report = parse_corpus_report([no_practice])
+    assert any("rara.txt" in w and "ninguna práctica" in w for w in report.warnings)
+    text = (
+        "REGIÓN PASCO\n\nESCUELAS ABIERTAS\n\nDRE Pasco Correo\n\nPROBLEMA\n\n"
+        + LONG
+        + "\n\nExperto invitado\n\nAspecto clave de la práctica\n\n"
+        + LONG
+        + "\n"
+    )
+    _, report = parse_corpus_report([SourceDocument("ficha.txt", text, "y")])
+    assert any("oficinas poco plausibles" in w for w in report.warnings) or any(
+        "nombre" in w for w in report.warnings
+    ), report.warnings

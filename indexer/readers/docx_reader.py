@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from lxml import etree
+
 from indexer.readers.blocks import TextBlock, strip_bullet
 from indexer.text import collapse_spaces, fold, is_upper_text
 
@@ -88,7 +90,8 @@ def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:
         else:
             out.append(TextBlock("paragraph", text))
     # text boxes anchored in this paragraph (the Fallback copy of the same box is skipped)
-    for box in paragraph._p.xpath(".//w:txbxContent[not(ancestor::mc:Fallback)]"):
+    boxes = etree._Element.xpath(paragraph._p, ".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=_NS)
+    for box in boxes:
         for p in box.iterchildren(_q("w:p")):
             out.extend(_paragraph_blocks(Paragraph(p, paragraph._parent)))
     return out
