@@ -44,6 +44,13 @@ def _build(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for skipped in summary.skipped:
         print(f"Omitido: {skipped.path} — {skipped.reason}", file=sys.stderr)
+    for unsupported in summary.unsupported:
+        print(f"No soportado: {unsupported.path} — {unsupported.reason}", file=sys.stderr)
+    for duplicate in summary.duplicates:
+        copies = ", ".join(str(c) for c in duplicate["copies"])  # type: ignore[attr-defined]
+        print(f"Mismo documento: {duplicate['kept']} (indexado una vez; también en {copies})", file=sys.stderr)
+    for warning in summary.warnings:
+        print(f"Aviso: {warning}", file=sys.stderr)
     state = "sin cambios" if summary.unchanged else f"{summary.embedded} fragmentos nuevos embebidos"
     print(
         f"Índice {summary.build}: {summary.documents} documentos, {summary.practices} prácticas, "
@@ -92,6 +99,12 @@ def _status(args: argparse.Namespace) -> int:
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     for skipped in manifest.get("skipped", []):
         print(f"Omitido: {skipped['path']} — {skipped['reason']}")
+    for unsupported in manifest.get("unsupported", []):
+        print(f"No soportado: {unsupported['path']} — {unsupported['reason']}")
+    for duplicate in manifest.get("duplicates", []):
+        print(f"Mismo documento: {duplicate['kept']} (también en {', '.join(duplicate['copies'])})")
+    for warning in manifest.get("warnings", []):
+        print(f"Aviso: {warning}")
     return 0
 
 

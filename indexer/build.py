@@ -20,11 +20,11 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from indexer.chunk import chunk_records
 from indexer.calibration import calibration_for
+from indexer.chunk import chunk_records
 from indexer.models import Passage
-from indexer.parse import parse_corpus
-from indexer.read import SourceDocument, UnreadableDocument, discover, read_document
+from indexer.parse import CorpusReport, parse_corpus_report
+from indexer.read import SourceDocument, UnreadableDocument, discover, discover_unsupported, read_document
 from indexer.settings import Settings
 from indexer.store import (
     BadPointer,
@@ -75,6 +75,11 @@ class BuildSummary:
     seconds: float
     unchanged: bool = False
     skipped: list[SkippedFile] = field(default_factory=list)
+    # files of a format that cannot be read (.doc, .ppt, images…), with what to do
+    unsupported: list[SkippedFile] = field(default_factory=list)
+    # the same document in several files, indexed once: {"kept": path, "copies": [paths], "similarity": x}
+    duplicates: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # suspicious parses, repaired encodings
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -84,8 +89,9 @@ def _code_version() -> str:
     """Parsing and chunking code changes invalidate an index even when the corpus did not change."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("parse.py", "chunk.py", "models.py", "peru.py", "read.py"):
-        digest.update((here / name).read_bytes())
+    for path in sorted([*here.glob("*.py"), *(here / "readers").glob("*.py")]):
+        if path.name not in {"build.py", "__main__.py", "store.py", "embed.py", "settings.py"}:
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -94,13 +100,24 @@ def read_corpus(corpus_dir: Path) -> tuple[list[SourceDocument], list[SkippedFil
     documents: list[SourceDocument] = []
     skipped: list[SkippedFile] = []
     for path in discover(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
         try:
             documents.append(read_document(path, corpus_dir))
         except UnreadableDocument as exc:
-            rel = path.relative_to(corpus_dir).as_posix()
             log.warning("omitido %s: %s", rel, exc)
             skipped.append(SkippedFile(rel, str(exc)))
+        except Exception as exc:  # a reader bug on one file skips that file, never the build
+            log.exception("omitido %s", rel)
+            skipped.append(SkippedFile(rel, f"error al leer ({exc.__class__.__name__}: {str(exc)[:100]})"))
     return documents, skipped
+
+
+def unsupported_files(corpus_dir: Path) -> list[SkippedFile]:
+    """Files whose format cannot be indexed, reported so nobody wonders why they are missing."""
+    return [
+        SkippedFile(p.relative_to(corpus_dir).as_posix(), f"formato no soportado: {why}")
+        for p, why in discover_unsupported(corpus_dir)
+    ]
 
 
 def _previous_vectors(files: BuildFiles | None, signal: str, model: str) -> dict[str, np.ndarray]:
@@ -124,9 +141,12 @@ def _summary(
     embedded: int,
     unchanged: bool,
     skipped: list[SkippedFile],
+    unsupported: list[SkippedFile],
 ) -> BuildSummary:
     counts = manifest["counts"]
     assert isinstance(counts, dict)
+    duplicates = list(manifest.get("duplicates", []))  # type: ignore[call-overload]
+    warnings = list(manifest.get("warnings", []))  # type: ignore[call-overload]
     return BuildSummary(
         build=build_id,
         documents=counts["documents"],
@@ -139,6 +159,9 @@ def _summary(
         seconds=round(seconds, 2),
         unchanged=unchanged,
         skipped=skipped,
+        unsupported=unsupported,
+        duplicates=duplicates,
+        warnings=warnings,
     )
 
 
@@ -178,6 +201,7 @@ def _build_locked(
 ) -> BuildSummary:
     data_dir = settings.data_dir
     documents, skipped = read_corpus(settings.corpus_dir)
+    unsupported = unsupported_files(settings.corpus_dir)
     if not documents:
         raise NothingToIndex(f"No hay documentos legibles en {settings.corpus_dir}.")
     hashes = {d.path: d.sha256 for d in documents}
@@ -198,10 +222,11 @@ def _build_locked(
         ):
             problem = build_problem(settings, previous_id)
             if problem is None:
-                return _summary(previous_id, manifest, time.perf_counter() - started, 0, True, skipped)
+                return _summary(previous_id, manifest, time.perf_counter() - started, 0, True, skipped, unsupported)
             log.warning("el índice %s no se puede abrir (%s): se reconstruye", previous_id, problem)
 
-    records = parse_corpus(documents)
+    records, report = parse_corpus_report(documents)
+    skipped = skipped + [SkippedFile(path, reason) for path, reason in report.failed]
     passages = chunk_records(records)
     vectors: dict[str, np.ndarray] = {}
     embedded = 0
@@ -220,6 +245,9 @@ def _build_locked(
         "corpus": str(settings.corpus_dir),
         "documents": hashes,
         "skipped": [asdict(s) for s in skipped],
+        "unsupported": [asdict(u) for u in unsupported],
+        "duplicates": _duplicates(report),
+        "warnings": report.warnings,
         "embedding_model": models["dense"],
         "dense": {
             signal: {
@@ -252,7 +280,11 @@ def _build_locked(
         remove_build(settings, data_dir, build_id)
         raise
     _prune(settings, keep={build_id, source_id or ""})
-    return _summary(build_id, manifest, time.perf_counter() - started, embedded, False, skipped)
+    return _summary(build_id, manifest, time.perf_counter() - started, embedded, False, skipped, unsupported)
+
+
+def _duplicates(report: CorpusReport) -> list[dict[str, object]]:
+    return [{"kept": d.kept, "copies": d.copies, "similarity": d.similarity} for d in report.duplicates]
 
 
 def _chroma_label(settings: Settings) -> str:

@@ -22,20 +22,33 @@ _splitter = RecursiveCharacterTextSplitter(
 )
 
 
-def _line_range(section: Section, start: int, length: int) -> tuple[int, int]:
-    """Source lines covered by text[start:start+length], using the section's per-line map."""
-    numbers = section._line_numbers
-    if not numbers:
-        return section.lines
-    offsets: list[int] = []  # character offset where each text line starts
-    pos = 0
-    for line in section.text.split("\n"):
-        offsets.append(pos)
-        pos += len(line) + 1
+def line_offsets(text: str) -> list[int]:
+    """Character offset where each line of `text` starts (computed once per section: linear)."""
+    offsets = [0]
+    pos = text.find("\n")
+    while pos != -1:
+        offsets.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return offsets
+
+
+def _line_span(section: Section, offsets: list[int], start: int, length: int) -> tuple[int, int]:
+    """Indexes of the first and last text lines covered by text[start:start+length]."""
     first = bisect.bisect_right(offsets, start) - 1
     last = bisect.bisect_right(offsets, max(start, start + length - 1)) - 1
-    first, last = max(first, 0), min(last, len(numbers) - 1)
-    return numbers[first], max(numbers[first], numbers[last])
+    return max(first, 0), max(first, min(last, len(offsets) - 1))
+
+
+def _line_range(section: Section, offsets: list[int], start: int, length: int) -> tuple[tuple[int, int], int | None]:
+    """Source lines covered by text[start:start+length], and the page/slide where it starts."""
+    numbers = section._line_numbers
+    if not numbers:
+        return section.lines, section.page or section.slide
+    first, last = _line_span(section, offsets, start, length)
+    first, last = min(first, len(numbers) - 1), min(last, len(numbers) - 1)
+    locations = section._line_locations
+    location = locations[first] if first < len(locations) else (section.page or section.slide)
+    return (numbers[first], max(numbers[first], numbers[last])), location
 
 
 def _passage_id(record: Record, section: Section, text: str, lines: tuple[int, int]) -> str:
@@ -48,12 +61,14 @@ def _passage_id(record: Record, section: Section, text: str, lines: tuple[int, i
 def chunk_record(record: Record) -> list[Passage]:
     passages: list[Passage] = []
     for section in record.all_sections():
+        offsets = line_offsets(section.text)
         for piece in _splitter.create_documents([section.text]):
             text = piece.page_content.strip()
             if len(text) < 3:
                 continue
             start = int(piece.metadata.get("start_index", 0))
-            lines = _line_range(section, start, len(piece.page_content))
+            lines, location = _line_range(section, offsets, start, len(piece.page_content))
+            is_slide = section.slide is not None
             passages.append(
                 Passage(
                     id=_passage_id(record, section, text, lines),
@@ -68,6 +83,9 @@ def chunk_record(record: Record) -> list[Passage]:
                     lines=lines,
                     text=text,
                     expert=section.expert,
+                    document_title=section.document_title,
+                    page=None if is_slide else location,
+                    slide=location if is_slide else None,
                 )
             )
     return passages

@@ -44,6 +44,15 @@ EXPERT_SECTIONS: frozenset[str] = frozenset({"expert_key_aspects", "expert_oppor
 RecordKind = Literal["practice", "event", "document"]
 
 
+def location_label(page: int | None, slide: int | None, lines: tuple[int, int]) -> str:
+    """Where to look in the document, in Spanish: 'página 27', 'diapositiva 5' or 'líneas 10–14'."""
+    if page is not None:
+        return f"página {page}"
+    if slide is not None:
+        return f"diapositiva {slide}"
+    return f"línea {lines[0]}" if lines[0] == lines[1] else f"líneas {lines[0]}–{lines[1]}"
+
+
 class Section(BaseModel):
     """One section of a record, with where it lies in its source file (1-based, inclusive)."""
 
@@ -53,8 +62,13 @@ class Section(BaseModel):
     document: str
     lines: tuple[int, int]
     expert: str | None = None
+    document_title: str = ""  # the document's own title, for citations a person can follow
+    page: int | None = None  # first page (PDF) of the section
+    slide: int | None = None  # first slide (PPTX) of the section
     # Source line of each line of `text` (blank separators included), kept while indexing; not serialised.
     _line_numbers: list[int] = PrivateAttr(default_factory=list)
+    # Page or slide of each line of `text` (parallel to _line_numbers); empty for plain text.
+    _line_locations: list[int | None] = PrivateAttr(default_factory=list)
 
 
 class ExpertCommentary(BaseModel):
@@ -120,6 +134,13 @@ class Passage(BaseModel):
     lines: tuple[int, int]
     text: str
     expert: str | None = None
+    document_title: str = ""
+    page: int | None = None  # PDF page where the passage starts
+    slide: int | None = None  # PPTX slide where the passage starts
+
+    def location(self) -> str:
+        """'página 27' for a PDF, 'diapositiva 5' for a deck, the line range otherwise."""
+        return location_label(self.page, self.slide, self.lines)
 
     def embedding_text(self) -> str:
         """The text that is embedded: prefixed with its record and section so it keeps its context."""
@@ -142,6 +163,13 @@ class Source(BaseModel):
     lines: tuple[int, int]
     text: str
     score: float
+    document_title: str = ""
+    page: int | None = None
+    slide: int | None = None
+
+    def location(self) -> str:
+        """'página 27' for a PDF, 'diapositiva 5' for a deck, the line range otherwise."""
+        return location_label(self.page, self.slide, self.lines)
 
     @classmethod
     def from_passage(cls, n: int, passage: Passage, score: float) -> Source:
@@ -156,6 +184,9 @@ class Source(BaseModel):
             lines=passage.lines,
             text=passage.text,
             score=round(float(score), 4),
+            document_title=passage.document_title,
+            page=passage.page,
+            slide=passage.slide,
         )
 
     @classmethod
@@ -172,4 +203,7 @@ class Source(BaseModel):
             lines=section.lines,
             text=section.text,
             score=score,
+            document_title=section.document_title,
+            page=section.page,
+            slide=section.slide,
         )

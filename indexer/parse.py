@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from indexer.models import ExpertCommentary, Record, Section
 from indexer.peru import (
+    canonical_office,
     canonical_region,
     looks_like_office_line,
     offices_in,
@@ -86,6 +87,7 @@ class Line:
     text: str  # cleaned of markdown decoration
     heading: bool = False  # a markdown heading (#) in the source
     toc: bool = False  # a table-of-contents entry ('Presentación<TAB>8')
+    loc: int | None = None  # page (PDF) or slide (PPTX) of the line
 
 
 @dataclass
@@ -118,6 +120,8 @@ def _clean(raw: str) -> tuple[str, bool]:
     text = raw.replace("\u00a0", " ")
     heading = bool(re.match(r"^\s*#{1,6}\s", text))
     text = re.sub(r"^\s*#{1,6}\s*", "", text)
+    if heading:  # '1. Problemática', 'II. RESULTADOS': numbered headings name the same sections
+        text = re.sub(r"^\s*(?:\d{1,2}|[IVX]{1,4})[.)]\s+(?=\D)", "", text)
     text = _LINK.sub(r"\1", text)
     text = text.replace("\\_", "_").replace("\\-", "-").replace("*", "")
     text = re.sub(r"^\s*[•●▪]\s*", "- ", text)
@@ -137,9 +141,10 @@ def _clean_lines(doc: SourceDocument) -> list[Line | None]:
     """One entry per cleaned line (None for a blank one); split pieces share their source line number."""
     out: list[Line | None] = []
     for no, raw in enumerate(doc.lines, start=1):
+        loc = doc.location_of(no)
         for piece in _split_inline_markers(raw):
             text, heading = _clean(piece)
-            out.append(Line(no, text, heading, _is_toc_line(piece)) if text else None)
+            out.append(Line(no, text, heading, _is_toc_line(piece), loc) if text else None)
     return out
 
 
@@ -182,7 +187,7 @@ def _marker_of(text: str) -> str | None:
 
 
 def _is_toc_line(raw: str) -> bool:
-    return bool(_TOC_LINE.search(raw.rstrip())) or bool(re.fullmatch(r"\s*-{5,}\s*-*\s*", raw))
+    return bool(_TOC_LINE.search(raw.rstrip())) or bool(re.fullmatch(r"\s*-{5,}[\s.…·_-]*", raw))
 
 
 # ---------------------------------------------------------------- table of contents and headings
@@ -198,7 +203,7 @@ def _toc_entries(blocks: list[Block]) -> tuple[list[str], set[int]]:
     entries: list[str] = []
     for i in span:
         for line in blocks[i].lines:
-            title = fold(re.sub(r"\s\d{1,3}$", "", line.text) if line.toc else line.text)
+            title = fold(re.sub(r"[\s.…·_-]*\d{1,3}$", "", line.text) if line.toc else line.text)
             if not title or re.match(r"^\d+\s", title) or "region" in title.split():
                 continue  # practice entries ('1. Región Ayacucho') are found by their own markers
             entries.append(title)
@@ -235,6 +240,8 @@ def _is_heading(block: Block, previous: Block | None, following: Block | None) -
         previous.text.endswith((".", ":", "!", "?", ")")) or len(previous.text) >= LONG_PARAGRAPH
     ):
         return False
+    if previous is not None and re.fullmatch(r"[\d.,%+ ]{1,8}", previous.text):
+        return False  # the caption of a figure ('912' / 'Red de gestores CoP…'), not a heading
     text = block.text
     if len(text) > 120 or text.startswith("-") or text.endswith((".", ",", ";")) or "|" in text:
         return False
@@ -256,16 +263,16 @@ class SectionBuilder:
 
     def add(self, block: Block) -> None:
         if self.lines:
-            self.lines.append(Line(self.lines[-1].no, ""))  # paragraph break
+            self.lines.append(Line(self.lines[-1].no, "", loc=self.lines[-1].loc))  # paragraph break
         self.lines.extend(block.lines)
 
-    def build(self, document: str) -> Section | None:
+    def build(self, document: str, location_kind: str | None = None) -> Section | None:
         lines = list(self.lines)
         while lines and (not lines[-1].text or re.fullmatch(r"\d{1,3}", lines[-1].text)):
             lines.pop()  # page numbers and blank tails
         while lines and not lines[0].text:
             lines.pop(0)
-        text = "\n".join(l.text for l in lines)
+        text = "\n".join(ln.text for ln in lines)
         if not lines or len(re.sub(r"[\d\s]", "", text)) < 3:
             return None
         section = Section(
@@ -275,8 +282,12 @@ class SectionBuilder:
             document=document,
             lines=(lines[0].no, lines[-1].no),
             expert=self.expert,
+            page=lines[0].loc if location_kind == "page" else None,
+            slide=lines[0].loc if location_kind == "slide" else None,
         )
-        section._line_numbers = [l.no for l in lines]
+        section._line_numbers = [ln.no for ln in lines]
+        if location_kind:
+            section._line_locations = [ln.loc for ln in lines]
         return section
 
 
@@ -298,6 +309,7 @@ class PracticeBuilder:
     experts: list[tuple[ExpertBuilder, list[SectionBuilder]]] = field(default_factory=list)
     current: SectionBuilder | None = None
     expert: ExpertBuilder | None = None
+    location_kind: str | None = None
 
     def open_section(self, type_: str, heading: str) -> None:
         if self.current and self.current.type == type_ and type_ not in {"expert_key_aspects"}:
@@ -324,7 +336,8 @@ class PracticeBuilder:
             # name and role lines right after "Experto invitado"
             for line in block.lines:
                 if not self.expert.name:
-                    self.expert.name = line.text
+                    self.expert.name, role = split_name_role(line.text)
+                    self.expert.role = role
                 elif len(self.expert.role) < 200:
                     self.expert.role = f"{self.expert.role} {line.text}".strip()
             builder = SectionBuilder("expert_key_aspects", "Experto invitado", expert=self.expert.name)
@@ -345,10 +358,10 @@ class PracticeBuilder:
         self.current.add(block)
 
     def build(self) -> Record | None:
-        sections = _merge_same_type([s for b in self.sections if (s := b.build(self.document))])
+        sections = _merge_same_type([s for b in self.sections if (s := b.build(self.document, self.location_kind))])
         experts = []
         for expert, builders in self.experts:
-            built = _merge_same_type([s for b in builders if (s := b.build(self.document))])
+            built = _merge_same_type([s for b in builders if (s := b.build(self.document, self.location_kind))])
             if not built:
                 continue
             for s in built:
@@ -387,6 +400,9 @@ def _merge_same_type(sections: list[Section]) -> list[Section]:
             numbers = [*prev._line_numbers, prev.lines[1], *s._line_numbers]
             new = prev.model_copy(update={"text": prev.text + "\n\n" + s.text, "lines": (prev.lines[0], s.lines[1])})
             new._line_numbers = numbers
+            if prev._line_locations or s._line_locations:
+                last = prev._line_locations[-1] if prev._line_locations else None
+                new._line_locations = [*prev._line_locations, last, *s._line_locations]
             merged[-1] = new
         else:
             merged.append(s)
@@ -402,6 +418,59 @@ class PartBuilder:
 
     def content_chars(self) -> int:
         return sum(len(l.text) for l in self.section.lines)
+
+
+# ---------------------------------------------------------------- experts
+
+_ROLE_WORD = re.compile(
+    r"(?i)\b(?:consejer[oa]|especialista|secretar[ií]a|secretari[oa]|director(?:a)?|subdirector(?:a)?|docente"
+    r"|jef[ea]|coordinador(?:a)?|investigador(?:a)?|profesor(?:a)?|asesor(?:a)?|consultor(?:a)?|miembro"
+    r"|president[ea]|representante|gerente|ministr[oa]|viceministr[oa]|analista|funcionari[oa]|integrante"
+    r"|responsable|fundador(?:a)?|decan[oa]|rector(?:a)?|magíster|doctor(?:a)?\s+en|licenciad[oa])\b"
+)
+_NAME_WORD = re.compile(r"^(?:[A-ZÁÉÍÓÚÑ][\wáéíóúñü.'-]*|de|del|la|las|los|y|da|van|von)$")
+
+
+def split_name_role(text: str) -> tuple[str, str]:
+    """'Jorge Chávez Escobar Consejero del CNE' or 'Jorge Chávez Escobar – Consejero…' → (name, role).
+
+    A reading that joins the name line and the role line (PDF, a Word paragraph) must not make the role
+    part of the expert's name.
+    """
+    text = collapse_spaces(text).strip(" -–—,:;")
+    m = _ROLE_WORD.search(text)
+    if m and m.start() > 0:
+        return text[: m.start()].strip(" -–—,:;(").strip(), text[m.start() :].strip()
+    for sep in (" – ", " — ", " - ", ", ", ": ", " | "):
+        if sep in text:
+            head, tail = text.split(sep, 1)
+            if 2 <= len(head.split()) <= 6:
+                return head.strip(), tail.strip()
+    words = text.split()
+    if len(words) <= 6:
+        return text, ""
+    name: list[str] = []
+    for w in words:
+        if not _NAME_WORD.match(w) or len(name) >= 6:
+            break
+        name.append(w)
+    while name and name[-1].lower() in {"de", "del", "la", "las", "los", "y"}:
+        name.pop()
+    if len(name) >= 2:
+        return " ".join(name), " ".join(words[len(name) :])
+    return text, ""
+
+
+def _expert_start(block: Block) -> str | None:
+    """'' for an 'Experto invitado' heading, the rest for 'Experto invitado: Nombre…', None otherwise."""
+    folded = block.folded
+    if folded in EXPERT_START:
+        return ""
+    for start in EXPERT_START:
+        if folded.startswith(start + " ") and len(block.lines) == 1:
+            rest = re.sub(r"(?i)^\W*exper[a-z]+\s+(?:invitad[oa]|comentarista)\W*", "", block.text)
+            return rest.strip()
+    return None
 
 
 # ---------------------------------------------------------------- titles
@@ -431,11 +500,8 @@ def _truecase(title: str, forms: dict[str, Counter[str]]) -> str:
             continue
         seen = forms.get(token.lower())
         word = token.lower()
-        if (
-            (seen
-            and not seen.get(word)
-            and len(word) > 3)
-            or (seen and seen.most_common(1)[0][0].isupper() and len(word) > 1)
+        if (seen and not seen.get(word) and len(word) > 3) or (
+            seen and seen.most_common(1)[0][0].isupper() and len(word) > 1
         ):
             word = seen.most_common(1)[0][0]  # proper nouns and acronyms keep their capitals
         out.append(word)
@@ -481,10 +547,21 @@ def parse_document(doc: SourceDocument) -> list[Record]:
     lines = _clean_lines(doc)
     drop = _running_headers(lines)
     blocks = _blocks(lines, drop)
+    records = _parse_records(doc, lines, blocks, drop)
+    title = _document_title(doc, blocks, records, drop)
+    for record in records:
+        for section in record.all_sections():
+            section.document_title = title
+    return records
+
+
+def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[Block], drop: set[str]) -> list[Record]:
     toc, toc_blocks = _toc_entries(blocks)
     has_practice_header = any(b.folded in PRACTICE_START or _region_of_block(b) for b in blocks)
     markers = {_marker_of(b.text) for b in blocks} & PRACTICE_SECTIONS
-    if not has_practice_header and len(markers) >= 3:
+    experts = sum(1 for b in blocks if _expert_start(b) is not None)
+    looks_like_report = experts >= 1 or len(toc) >= 3  # a multi-practice report never goes to the deck parser
+    if not has_practice_header and len(markers) >= 3 and not looks_like_report:
         return _parse_slide_deck(doc, lines, blocks)
     if not has_practice_header:
         return [_parse_generic(doc, blocks)]
@@ -505,8 +582,11 @@ def parse_document(doc: SourceDocument) -> list[Record]:
                 records.append(record)
         practice = None
 
+    cover_end = min(toc_blocks) if toc_blocks else 0  # before the table of contents: the cover
     for i, block in enumerate(blocks):
         if i in toc_blocks or block.folded in IGNORED_BLOCKS:
+            continue
+        if i < cover_end and not (block.folded in PRACTICE_START or _region_of_block(block)):
             continue
         following = blocks[i + 1] if i + 1 < len(blocks) else None
         previous = blocks[i - 1] if i > 0 else None
@@ -517,26 +597,28 @@ def parse_document(doc: SourceDocument) -> list[Record]:
         if folded in PRACTICE_START:
             close_practice()
             part = None
-            practice = PracticeBuilder(doc.path, event)
+            practice = PracticeBuilder(doc.path, event, location_kind=doc.location_kind)
             continue
         if region and not (practice and practice.in_header and practice.region is None):
             close_practice()
             part = None
-            practice = PracticeBuilder(doc.path, event, region=region)
+            practice = PracticeBuilder(doc.path, event, location_kind=doc.location_kind, region=region)
             continue
         if practice is not None and practice.in_header:
             if region:
                 practice.region = region
             elif marker:
                 practice.open_section(marker, block.text)
-            elif folded in EXPERT_START:
+            elif (rest := _expert_start(block)) is not None:
                 practice.in_header = False
                 practice.start_expert()
+                if rest:
+                    practice.add(Block([Line(block.start, rest, loc=block.lines[0].loc)]))
             elif looks_like_office_line(block.text) and practice.title:
                 practice.offices += [
                     o for o in split_offices("\n".join(l.text for l in block.lines)) if o not in practice.offices
                 ]
-            elif not practice.title and len(block.text) < LONG_PARAGRAPH:
+            elif not practice.title and len(block.text) < LONG_PARAGRAPH and " | " not in block.text:
                 title, offices = _split_trailing_office(_clean_title(block.text))
                 practice.title = title
                 practice.offices += offices
@@ -549,14 +631,17 @@ def parse_document(doc: SourceDocument) -> list[Record]:
             elif marker:
                 practice.open_section(marker, block.text)
                 continue
-            elif folded in EXPERT_START:
+            elif (rest := _expert_start(block)) is not None:
                 practice.start_expert()
+                if rest:
+                    practice.add(Block([Line(block.start, rest, loc=block.lines[0].loc)]))
                 continue
             else:
                 practice.add(block)
                 continue
         # outside practices: the document's own parts
-        if _matches_toc(block, toc) or _is_heading(block, previous, following):
+        caption = previous is not None and re.fullmatch(r"[\d.,%+ ]{1,8}", previous.text)
+        if not caption and (_matches_toc(block, toc) or _is_heading(block, previous, following)):
             title = _clean_title(block.text)
             if part is not None and part.content_chars() < 120:
                 part.title = f"{part.title} — {title}"  # 'Día 2' + '24 de abril' + the real heading
@@ -570,7 +655,7 @@ def parse_document(doc: SourceDocument) -> list[Record]:
     close_practice()
 
     for p in parts:
-        section = p.section.build(doc.path)
+        section = p.section.build(doc.path, doc.location_kind)
         if section is None or len(section.text) < 80:
             continue
         records.append(
@@ -580,11 +665,20 @@ def parse_document(doc: SourceDocument) -> list[Record]:
 
 
 def _parse_slide_deck(doc: SourceDocument, lines: list[Line | None], blocks: list[Block]) -> list[Record]:
-    counts = Counter(line.text for line in lines if line and 10 <= len(line.text) <= 150 and not _marker_of(line.text))
+    counts = Counter(
+        line.text
+        for line in lines
+        if line
+        and 10 <= len(line.text) <= 150
+        and not _marker_of(line.text)
+        and " | " not in line.text  # never a table row
+        and not line.text.startswith("-")
+    )
     repeated = [t for t, n in counts.most_common() if n >= 2]
-    first = next((b.text for b in blocks), doc.path)
-    title = _clean_title(repeated[0] if repeated else first)
-    practice = PracticeBuilder(doc.path, None, title=title, in_header=False)
+    first = next((b.text for b in blocks if b.lines[0].heading), None) or next((b.text for b in blocks), doc.path)
+    given = doc.title if doc.title and not _marker_of(doc.title) and len(doc.title) >= 10 else None
+    title = _clean_title(given or (repeated[0] if repeated else first))
+    practice = PracticeBuilder(doc.path, None, title=title, in_header=False, location_kind=doc.location_kind)
     text = doc.text
     practice.region = next(
         iter(regions_in(" ".join(re.findall(r"(?i)regi[oó]n\s+\w+(?:\s+\w+)?", text)))), None
@@ -617,7 +711,7 @@ def _parse_generic(doc: SourceDocument, blocks: list[Block]) -> Record:
             sections.append(current)
             continue
         current.add(block)
-    built = [s for b in sections if (s := b.build(doc.path))]
+    built = [s for b in sections if (s := b.build(doc.path, doc.location_kind))]
     text = doc.text
     return Record(
         id="",
@@ -628,6 +722,30 @@ def _parse_generic(doc: SourceDocument, blocks: list[Block]) -> Record:
         documents=[doc.path],
         sections=built,
     )
+
+
+def _document_title(doc: SourceDocument, blocks: list[Block], records: list[Record], drop: set[str]) -> str:
+    """The title a person would cite: a sheet's or deck's practice, a report's own title with its event."""
+    practices = [r for r in records if r.kind == "practice"]
+    if len(records) == 1:
+        return records[0].title
+    first = next(
+        (
+            _clean_title(b.text)
+            for b in blocks
+            if b.folded not in drop and len(b.text) <= 150 and b.folded not in PRACTICE_START and not b.lines[0].toc
+        ),
+        None,
+    )
+    title = doc.title or first or doc.path
+    title = _clean_title(title)
+    event = next((r.event for r in records if r.event), None)
+    if len(practices) != 1 and event and fold(event) not in fold(title) and fold(title) not in fold(event):
+        joiner = " del " if re.match(r"^(?:[IVX]{1,4}|\d+)\b", event) else " — "
+        title = f"{title}{joiner}{event}"
+    elif len(practices) == 1 and not event:
+        title = practices[0].title
+    return title
 
 
 # ---------------------------------------------------------------- the whole corpus
@@ -714,11 +832,134 @@ def _assign_ids(records: list[Record]) -> None:
         record.id = candidate
 
 
-def parse_corpus(documents: list[SourceDocument]) -> list[Record]:
-    """Records of the whole corpus: practices merged across documents, exchange parts, other documents."""
-    records: list[Record] = []
+@dataclass
+class DuplicateDocument:
+    """Files holding the same document (another format, a copy): indexed once, from `kept`."""
+
+    kept: str
+    copies: list[str]
+    similarity: float
+
+
+@dataclass
+class CorpusReport:
+    duplicates: list[DuplicateDocument] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): read but not parsed
+
+
+SAME_DOCUMENT = 0.8  # shingle Jaccard above which two files are the same document
+_FORMAT_RANK = {".txt": 3, ".md": 3, ".docx": 2, ".pptx": 1, ".pdf": 0}
+
+
+def _shingles(text: str, k: int = 5) -> set[int]:
+    words = fold(text).split()
+    return {hash(tuple(words[i : i + k])) for i in range(max(1, len(words) - k + 1))}
+
+
+def _jaccard(a: set[int], b: set[int]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def _richness(doc: SourceDocument, records: list[Record]) -> tuple[int, int, int, int, int]:
+    """Which reading of one document to keep: more practices, experts and sections; then the cleaner format."""
+    suffix = "." + doc.path.rsplit(".", 1)[-1].lower() if "." in doc.path else ""
+    return (
+        sum(r.kind == "practice" for r in records),
+        sum(len(r.experts) for r in records),
+        _FORMAT_RANK.get(suffix, 0),
+        sum(len(r.all_sections()) for r in records),
+        -len(doc.path),
+    )
+
+
+def _same_document_groups(documents: list[SourceDocument]) -> list[list[int]]:
+    """Indexes of documents grouped by content (shingle Jaccard ≥ SAME_DOCUMENT), in corpus order."""
+    shingles = [_shingles(d.text) for d in documents]
+    sizes = [len(s) for s in shingles]
+    parent = list(range(len(documents)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(documents)):
+        for j in range(i + 1, len(documents)):
+            small, big = sorted((sizes[i], sizes[j]))
+            if big and small / big < SAME_DOCUMENT:
+                continue  # Jaccard cannot reach the threshold
+            if root(i) != root(j) and _jaccard(shingles[i], shingles[j]) >= SAME_DOCUMENT:
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(documents)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _document_warnings(doc: SourceDocument, records: list[Record]) -> list[str]:
+    """What looks wrong in one document's parse, in Spanish, for the build summary."""
+    warnings: list[str] = [f"{doc.path}: {note}" for note in doc.notes]
+    folded_text = fold(doc.text)
+    practices = [r for r in records if r.kind == "practice"]
+    has_markers = any(start in folded_text for start in PRACTICE_START) or "experto invitado" in folded_text
+    if has_markers and not practices:
+        warnings.append(f"{doc.path}: tiene marcas de buena práctica pero no se reconoció ninguna práctica")
+    lines = _clean_lines(doc)
+    furniture = _running_headers(lines)
+    for r in practices:
+        for e in r.experts:
+            if not e.expert or len(e.expert.split()) > 8 or re.search(r"\d", e.expert):
+                warnings.append(f"{doc.path}: un comentario de experto de «{r.title}» no tiene un nombre reconocible")
+        if len(records) > 1 and fold(r.title) in furniture:
+            warnings.append(f"{doc.path}: el título «{r.title}» es igual a un encabezado de página")
+        odd = [
+            o
+            for o in r.offices
+            if canonical_office(o) != o
+            or len(o.split()) > 5
+            or re.search(r"(?i)correo|tel[eé]fono|celular|@|https?:|www\.|p[aá]gina", o)
+        ]
+        if odd:
+            warnings.append(f"{doc.path}: oficinas poco plausibles en «{r.title}»: {', '.join(odd)}")
+    return warnings
+
+
+def parse_corpus_report(documents: list[SourceDocument]) -> tuple[list[Record], CorpusReport]:
+    """Records of the whole corpus, and what the build should tell: duplicate files and suspicious parses.
+
+    The same document present twice (two formats, or a copy) is indexed once, from its richest reading;
+    its records list every file as a document.
+    """
+    report = CorpusReport()
+    parsed: list[list[Record]] = []
+    readable: list[SourceDocument] = []
     for doc in documents:
-        records.extend(parse_document(doc))
+        try:
+            parsed.append(parse_document(doc))
+        except Exception as exc:  # one document the parser cannot handle must not stop the build
+            report.failed.append((doc.path, f"no se pudo analizar ({exc.__class__.__name__}: {str(exc)[:100]})"))
+            continue
+        readable.append(doc)
+    documents = readable
+    records: list[Record] = []
+    for group in _same_document_groups(documents):
+        best = max(group, key=lambda i: _richness(documents[i], parsed[i]))
+        copies = [documents[i].path for i in group if i != best]
+        if copies:
+            kept = documents[best]
+            similarity = min(_jaccard(_shingles(kept.text), _shingles(documents[i].text)) for i in group if i != best)
+            report.duplicates.append(DuplicateDocument(kept.path, copies, round(similarity, 3)))
+            for record in parsed[best]:
+                record.documents += [c for c in copies if c not in record.documents]
+        report.warnings.extend(_document_warnings(documents[best], parsed[best]))
+        records.extend(parsed[best])
     records = _attach_parts(_merge_practices(records))
     _assign_ids(records)
-    return records
+    return records, report
+
+
+def parse_corpus(documents: list[SourceDocument]) -> list[Record]:
+    """Records of the whole corpus: practices merged across documents, exchange parts, other documents."""
+    return parse_corpus_report(documents)[0]

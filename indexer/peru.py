@@ -40,7 +40,9 @@ _ALIASES = {"ancash": "Áncash", "cuzco": "Cusco", "lima provincia": "Lima Provi
 
 _SMALL_WORDS = {"de", "del", "la", "las", "los", "y", "e", "en", "el"}
 _OFFICE_RE = re.compile(
-    r"\b(DRELM|DREC|DRE|GRE|UGEL)\b\s*[.\-–]?\s*((?:\d{1,2}\b)?(?:\s*[-–]?\s*(?:[A-ZÁÉÍÓÚÑ][\wáéíóúñÁÉÍÓÚÑ]*|de|del|la|las|los))*)",
+    r"\b(DRELM|DREC|DRE|GRE|UGEL)\b[ \t]*[.\-–]?[ \t]*((?:\d{1,2}\b)?(?:[ \t]*-?[ \t]*"
+    r"(?!(?:Regi[oó]n|REGI[OÓ]N|Correo|CORREO|Tel[eé]fono|Celular|Buena|BUENA|Pr[aá]ctica|Direcci[oó]n|Director)\b)"
+    r"(?:[A-ZÁÉÍÓÚÑ][\wáéíóúñÁÉÍÓÚÑ]*|de|del|la|las|los))*)",
 )
 
 

@@ -1,12 +1,39 @@
-"""Find and read corpus files: .txt/.md as they are, .pdf with pypdf, .docx with python-docx."""
+"""Find and read corpus files: one reader per format, all producing parser-ready text with locations.
+
+.txt/.md are read as they are; .pdf, .docx and .pptx go through their readers (indexer/readers/), which
+emit blocks rendered as normalised text (blank lines between blocks, '#' headings, '- ' items) plus the
+page or slide of every line, so citations can say "página 27" instead of a line number of extracted text.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx"}
+from indexer.readers.blocks import TextBlock, render
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx", ".pptx"}
+# Formats people do keep in a corpus folder that cannot be read: reported, never silently skipped.
+UNSUPPORTED_SUFFIXES = {
+    ".doc": "Word 97-2003 (.doc): guárdelo como .docx",
+    ".ppt": "PowerPoint 97-2003 (.ppt): guárdelo como .pptx",
+    ".odt": "OpenDocument (.odt): guárdelo como .docx o .pdf",
+    ".odp": "OpenDocument (.odp): guárdelo como .pptx o .pdf",
+    ".rtf": "RTF: guárdelo como .docx",
+    ".xls": "hoja de cálculo",
+    ".xlsx": "hoja de cálculo",
+    ".jpg": "imagen (sin texto)",
+    ".jpeg": "imagen (sin texto)",
+    ".png": "imagen (sin texto)",
+    ".gif": "imagen (sin texto)",
+    ".tif": "imagen (sin texto)",
+    ".tiff": "imagen (sin texto)",
+    ".html": "página web",
+    ".htm": "página web",
+}
+MAX_BYTES = 50 * 1024 * 1024
+LOCATION_KIND = {".pdf": "page", ".pptx": "slide"}
 
 
 class UnreadableDocument(Exception):
@@ -18,20 +45,43 @@ class SourceDocument:
     path: str  # relative to the corpus folder, with '/' separators: the citation's document
     text: str
     sha256: str
+    # page (PDF) or slide (PPTX) of each line of `text`; empty for plain text
+    locations: tuple[int | None, ...] = ()
+    location_kind: str | None = None  # "page" | "slide" | None
+    title: str | None = None  # the title the file's own structure gives (Word 'Title', first slide…)
+    notes: tuple[str, ...] = field(default_factory=tuple)  # what the reader had to repair, for the report
 
     @property
     def lines(self) -> list[str]:
         return self.text.splitlines()
 
+    def location_of(self, line_no: int) -> int | None:
+        """Page or slide of a 1-based line number, or None for plain text."""
+        if not self.locations:
+            return None
+        index = min(max(line_no - 1, 0), len(self.locations) - 1)
+        return self.locations[index]
+
 
 def discover(corpus_dir: Path) -> list[Path]:
     """Supported files under `corpus_dir`, recursively, hidden files skipped, in a stable order."""
+    return [p for p in _visible_files(corpus_dir) if p.suffix.lower() in SUPPORTED_SUFFIXES]
+
+
+def discover_unsupported(corpus_dir: Path) -> list[tuple[Path, str]]:
+    """Files of a known but unreadable format, with what to do about them."""
+    return [
+        (p, UNSUPPORTED_SUFFIXES[p.suffix.lower()])
+        for p in _visible_files(corpus_dir)
+        if p.suffix.lower() in UNSUPPORTED_SUFFIXES
+    ]
+
+
+def _visible_files(corpus_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in corpus_dir.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
     )
 
 
@@ -39,71 +89,83 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes) -> tuple[str, list[str]]:
+    """UTF-8 (BOM allowed); a Windows-1252 file when its bytes say so; otherwise UTF-8 with replacements, reported."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _pdf_text(path: Path) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+        pass
+    bad = sum(1 for b in data if b >= 0x80)
     try:
-        reader = PdfReader(str(path))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise UnreadableDocument(f"PDF dañado o ilegible ({exc.__class__.__name__})") from exc
-    text = "\n\n".join(pages)
-    if not text.strip():
-        raise UnreadableDocument("el PDF no tiene texto extraíble (¿es un escaneo?)")
-    return text
+        text = data.decode("cp1252")
+        # cp1252 only when the result looks like Spanish text (accented letters), not mojibake of binary
+        accented = sum(text.count(c) for c in "áéíóúñÁÉÍÓÚÑüÜ¿¡")
+        if bad and accented >= bad * 0.6:
+            return text, ["codificación Windows-1252 (no UTF-8): convertida"]
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    return text, [f"UTF-8 inválido: {text.count(chr(0xFFFD))} caracteres reemplazados por «\ufffd»"]
 
 
-def _docx_text(path: Path) -> str:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+def _read_blocks(path: Path, suffix: str) -> tuple[list[TextBlock], str | None]:
+    if suffix == ".pdf":
+        from indexer.readers.pdf_reader import read_pdf
 
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, ValueError, KeyError, OSError) as exc:
-        raise UnreadableDocument(f"DOCX dañado o ilegible ({exc.__class__.__name__})") from exc
-    lines: list[str] = []
-    for paragraph in document.paragraphs:
-        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
-        text = paragraph.text.strip()
-        if not text:
-            continue
-        if style.startswith("heading") or style.startswith("título") or style == "title":
-            level = "".join(c for c in style if c.isdigit()) or "1"
-            lines.append("#" * min(int(level), 6) + " " + text)
-        elif "list" in style:
-            lines.append("- " + text)
-        else:
-            lines.append(text)
-        lines.append("")
-    for table in document.tables:
-        for row in table.rows:
-            lines.append(" | ".join(cell.text.strip() for cell in row.cells))
-        lines.append("")
-    return "\n".join(lines)
+        return read_pdf(path)
+    if suffix == ".docx":
+        from indexer.readers.docx_reader import read_docx
+
+        return read_docx(path)
+    from indexer.readers.pptx_reader import read_pptx
+
+    return read_pptx(path)
 
 
-def read_document(path: Path, corpus_dir: Path) -> SourceDocument:
-    """Read one corpus file; raises UnreadableDocument when it is broken or empty."""
+_FORMAT_NAMES = {".pdf": "PDF", ".docx": "DOCX", ".pptx": "PPTX"}
+
+
+def read_document(path: Path, corpus_dir: Path, max_bytes: int = MAX_BYTES) -> SourceDocument:
+    """Read one corpus file; raises UnreadableDocument (with the reason) for any problem with that file."""
     rel = path.relative_to(corpus_dir).as_posix()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableDocument(f"no se pudo leer ({exc.strerror})") from exc
+    if size > max_bytes:
+        raise UnreadableDocument(
+            f"demasiado grande ({size / 1024 / 1024:.0f} MB; el límite es {max_bytes / 1024 / 1024:.0f} MB): no se leyó"
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableDocument(f"no se pudo leer ({exc.strerror})") from exc
     suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        text = _pdf_text(path)
-    elif suffix == ".docx":
-        text = _docx_text(path)
-    else:
-        text = _decode(data)
+    sha = hashlib.sha256(data).hexdigest()
+    if suffix in _FORMAT_NAMES:
+        try:
+            blocks, title = _read_blocks(path, suffix)
+        except Exception as exc:  # any failure of one reader on one file skips that file, never the build
+            detail = str(exc).splitlines()[0][:120] if str(exc) else ""
+            name = _FORMAT_NAMES[suffix]
+            raise UnreadableDocument(
+                f"{name} dañado o ilegible ({exc.__class__.__name__}{': ' + detail if detail else ''})"
+            ) from exc
+        text, locations = render(blocks)
+        if not text.strip():
+            if suffix == ".pdf":
+                raise UnreadableDocument("el PDF no tiene texto extraíble (¿es un escaneo?)")
+            raise UnreadableDocument("archivo vacío")
+        kind = LOCATION_KIND.get(suffix)
+        return SourceDocument(
+            path=rel,
+            text=text,
+            sha256=sha,
+            locations=tuple(locations) if kind else (),
+            location_kind=kind,
+            title=title,
+        )
+    text, notes = _decode(data)
     if not text.strip():
         raise UnreadableDocument("archivo vacío")
-    return SourceDocument(path=rel, text=text, sha256=hashlib.sha256(data).hexdigest())
+    return SourceDocument(path=rel, text=text, sha256=sha, notes=tuple(notes))

@@ -208,7 +208,7 @@ def build_files(data_dir: Path, build_id: str) -> BuildFiles:
 
 
 def passage_metadata(p: Passage) -> dict[str, str | int]:
-    return {
+    metadata: dict[str, str | int] = {
         "record_id": p.record_id,
         "kind": p.kind,
         "region": p.region,
@@ -217,6 +217,11 @@ def passage_metadata(p: Passage) -> dict[str, str | int]:
         "start_line": p.lines[0],
         "end_line": p.lines[1],
     }
+    if p.page is not None:  # Chroma metadata cannot hold None
+        metadata["page"] = p.page
+    if p.slide is not None:
+        metadata["slide"] = p.slide
+    return metadata
 
 
 def write_collection(client: Any, name: str, passages: list[Passage], vectors: np.ndarray, batch: int = 2000) -> Any:

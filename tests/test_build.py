@@ -277,3 +277,30 @@ def test_chroma_server_down_is_a_clear_error(tmp_path: Path):
     with pytest.raises(StoreUnavailable):
         build_index(settings)
     assert current_build_id(settings.data_dir) is None
+
+
+def test_build_from_originals_reports_what_happened(tmp_path: Path):
+    """PDFs (two of the same deck), a broken .docx, a .doc and a bad .txt: one index, every file accounted for."""
+    originals = ROOT.parent / "shared" / "corpus-originals"
+    if not originals.is_dir():
+        pytest.skip(f"no originals folder at {originals}")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for pdf in (originals / "pdf").glob("*.pdf"):
+        shutil.copy(pdf, corpus / pdf.name)
+    sheet = originals / "ficha-dre-pasco-gestion-educativa-con-impacto.docx"
+    (corpus / "roto.docx").write_bytes(sheet.read_bytes()[:9000])
+    (corpus / "antiguo.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    (corpus / "nota.txt").write_bytes("Nota sobre la gestión".encode() + b" \xff\xfe " + b"escolar en Huacho.")
+    settings = make_settings(corpus, tmp_path / "data")
+    summary = build_index(settings)
+    assert (summary.practices, summary.expert_commentaries) == (10, 8)
+    assert [s.path for s in summary.skipped] == ["roto.docx"] and "DOCX" in summary.skipped[0].reason
+    assert [u.path for u in summary.unsupported] == ["antiguo.doc"]
+    assert any(d["copies"] for d in summary.duplicates)
+    assert any("nota.txt" in w and "UTF-8" in w for w in summary.warnings)
+    passages = current_files(settings.data_dir).passages()
+    assert len({p.text for p in passages}) == len(passages), "one document, one copy"
+    assert all(p.page for p in passages if p.document.endswith(".pdf"))
+    answer = Assistant.load(settings).search("dispositivos de seguridad distribuidos en Ayacucho", k=5)
+    assert answer[0].page and answer[0].document.endswith(".pdf") and answer[0].document_title
