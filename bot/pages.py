@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from bot.limits import MAX_FIELD_CHARS
 from bot.service import Assistant, IndexMissing, StoreUnavailable
 from bot.texts import text
-from indexer.models import SECTION_LABELS, ExpertCommentary, Record, Section
+from indexer.models import SECTION_LABELS, ExpertCommentary, Record, Section, location_label
 from indexer.text import fold
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def _page(title: str, body: str, status: int = 200, scripts: Iterable[str] = ("p
 <main id="main" class="wrap">
 {body}
 </main>
-<footer class="site-footer"><div class="wrap"><p>Buenas Prácticas de Gestión Educativa (BPGE) del Perú. Los textos provienen del corpus; cada sección indica su documento y líneas de origen.</p></div></footer>
+<footer class="site-footer"><div class="wrap"><p>Buenas Prácticas de Gestión Educativa (BPGE) del Perú. Los textos provienen del corpus; cada sección indica su documento y su página, diapositiva o líneas de origen.</p></div></footer>
 </body>
 </html>
 """
@@ -230,11 +230,6 @@ def _cited(doc: str | None, lineas: str | None) -> tuple[str, int, int] | None:
     return doc, min(a, b), max(a, b)
 
 
-def lines_label(lines: tuple[int, int]) -> str:
-    a, b = lines
-    return f"línea {a}" if a == b else f"líneas {a}–{b}"
-
-
 def _text_html(value: str) -> str:
     """Plain section text as paragraphs and bullet lists (blank lines separate paragraphs)."""
     e = html.escape
@@ -294,7 +289,8 @@ def _part(section: Section, group_label: str, marker: _Marker) -> str:
         f"<div{attrs}>"
         + (f'<p class="part-heading">{e(heading)}</p>' if show_heading else "")
         + _text_html(section.text)
-        + f'<p class="origin">Fuente: {e(section.document)}, {e(lines_label(section.lines))}{note}</p>'
+        + f'<p class="origin">Fuente: {e(section.document_title or section.document)}, '
+        + f"{e(location_label(section.page, section.slide, section.lines))}{note}</p>"
         + "</div>"
     )
 

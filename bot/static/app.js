@@ -77,6 +77,12 @@
     return SECTION_LABELS[code] || code || "";
   }
 
+  function locationLabel(source) {
+    if (source.page) return "página " + source.page;
+    if (source.slide) return "diapositiva " + source.slide;
+    return linesLabel(source.lines);
+  }
+
   function linesLabel(lines) {
     if (!Array.isArray(lines) || lines.length < 2) return "";
     return lines[0] === lines[1] ? "línea " + lines[0] : "líneas " + lines[0] + "–" + lines[1];
@@ -225,7 +231,7 @@
     sourcesBlock.hidden = list.length === 0;
     $("sources-title").textContent = "Fuentes (" + MESSAGES.sources(list.length) + ")";
     for (const s of list) {
-      const meta = [whereLabel(s), sectionLabel(s.section), [s.document, linesLabel(s.lines)].filter(Boolean).join(", ")]
+      const meta = [whereLabel(s), sectionLabel(s.section), [s.document_title || s.document, locationLabel(s)].filter(Boolean).join(", ")]
         .filter(Boolean)
         .join(" · ");
       sourcesList.append(
@@ -279,7 +285,7 @@
     $("passage-practice").textContent = s.practice;
     $("passage-where").textContent = whereLabel(s) || "—";
     $("passage-section").textContent = sectionLabel(s.section);
-    $("passage-document").textContent = [s.document, linesLabel(s.lines)].filter(Boolean).join(", ");
+    $("passage-document").textContent = [s.document_title || s.document, locationLabel(s)].filter(Boolean).join(", ");
     const quote = $("passage-text");
     quote.replaceChildren();
     for (const block of String(s.text || "").split(/\n\s*\n/)) {

@@ -97,14 +97,13 @@ def source_practice(source: Source) -> str:
 
 
 def render_source(source: Source, texts: Texts, *, with_practice: bool = True) -> str:
-    """[n] Practice — offices · Section · document, lines a–b"""
+    """[n] Practice — offices · Section · document title, página N / diapositiva N / líneas a–b"""
     section = SECTION_LABELS.get(source.section, source.section)
-    start, end = source.lines
-    lines = texts.plain("lines", start=start, end=end) if end > start else texts.plain("line", line=start)
     parts = [f"[{source.n}]"]
     if with_practice:
         parts.append(f"<b>{esc(source_practice(source))}</b> ·")
-    parts.append(f"{esc(section)} · <i>{esc(source.document)}</i>, {esc(lines)}")
+    document = source.document_title or source.document
+    parts.append(f"{esc(section)} · <i>{esc(document)}</i>, {esc(source.location())}")
     return " ".join(parts)
 
 
