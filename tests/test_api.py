@@ -45,13 +45,18 @@ def test_design_card_question_leads_with_ayacucho(api):
         "offices",
         "section",
         "document",
+        "document_title",
         "lines",
+        "page",
+        "slide",
         "text",
         "score",
     }
     assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
-    scores = [s["score"] for s in body["sources"]]
-    assert scores == sorted(scores, reverse=True)
+    # sources come practice by practice, the best practice first, each practice's passages by score
+    for practice in {s["practice_id"] for s in body["sources"]}:
+        scores = [s["score"] for s in body["sources"] if s["practice_id"] == practice]
+        assert scores == sorted(scores, reverse=True)
     assert "Ayacucho" in body["answer"]
 
 
