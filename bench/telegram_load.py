@@ -5,7 +5,7 @@
 
 The real bot (python-telegram-bot Application, polling) runs over the real Assistant (the shipped
 corpus, indexed into a temporary folder unless --data holds an index) against the fake Bot API
-server of `bot.telegram.testing` on 127.0.0.1. All --chats × --questions questions (eval/dev.jsonl,
+server of `tests/fakes/telegram_api.py` on 127.0.0.1. All --chats × --questions questions (eval/dev.jsonl,
 cycled) are queued at once, each chat's in order; the bot answers each one quoting it, so every
 reply is matched to its question. Reported: replies received, questions with no reply (lost), with
 more than one (duplicated), apologies (errors), messages Telegram would have refused, and the time
@@ -30,7 +30,7 @@ from benchlib import format_table, machine_line
 
 from bot.service import Assistant
 from bot.telegram.app import TelegramBot
-from bot.telegram.testing import FakeBotAPI, Harness, bot_settings
+from tests.fakes.telegram_api import FakeBotAPI, Harness, bot_settings
 from bot.telegram.texts import default_texts
 from indexer.build import build_index
 from indexer.settings import Settings

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import CORPUS, make_settings
+from tests.support import CORPUS, make_settings
 
 from bot.service import Assistant
 from indexer.build import build_index

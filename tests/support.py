@@ -1,4 +1,4 @@
-"""Helpers shared by the tests (importable as `support`; `conftest` names clash across test folders)."""
+"""Helpers shared by the tests (import as `tests.support`; `conftest` names clash across test folders)."""
 
 from __future__ import annotations
 

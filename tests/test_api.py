@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import CORPUS, make_settings, serve
+from tests.support import CORPUS, make_settings, serve
 
 from bot.service import Assistant
 from bot.web import create_app

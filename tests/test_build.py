@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import ROOT, free_port, make_settings
+from tests.support import ROOT, free_port, make_settings
 
 from bot.service import Assistant
 from indexer.build import build_index

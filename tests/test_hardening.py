@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-from support import CORPUS, make_settings, serve
+from tests.support import CORPUS, make_settings, serve
 
 from bot.errors import AnswerPool, Busy
 from bot.limits import bounded_int, clean_text

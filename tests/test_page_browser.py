@@ -30,12 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-try:
-    from tests.fake_llm_server import FakeLLM, Reply
-except ImportError:  # tests/ is not a package and only it is on sys.path
-    from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
+from tests.fakes.llm_server import FakeLLM, Reply
 
-from support import serve  # noqa: E402
+from tests.support import serve  # noqa: E402
 
 RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
 AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"

@@ -19,7 +19,7 @@ from bot.telegram.app import SECRET_HEADER, TelegramBot, start_telegram_bot, tel
 from bot.telegram.feedback_api import feedback_router
 from bot.telegram.format import render_answer, split_html, utf16_len
 from bot.telegram.replies import reply_with_answer, send_html
-from bot.telegram.testing import FakeBotAPI, Harness, SentMessage, bot_settings, parse_telegram_html
+from tests.fakes.telegram_api import FakeBotAPI, Harness, SentMessage, bot_settings, parse_telegram_html
 from bot.telegram.texts import default_texts
 
 TEXTS = default_texts()
@@ -389,10 +389,7 @@ async def test_generated_answer_is_streamed_into_one_message(make_bot: Any, assi
     """With LLM_BASE_URL set, the bot uses the web endpoint's pipeline: the model's checked answer
     appears as it is written (one message, edited at most once a second), then the final answer
     with its sources and buttons replaces it."""
-    try:
-        from tests.fake_llm_server import FakeLLM, Reply
-    except ImportError:  # pragma: no cover - depends on how pytest set sys.path
-        from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
+    from tests.fakes.llm_server import FakeLLM, Reply
 
     extractive = assistant.ask(Q_JUNIN)
     statements = [st for f in extractive.findings for st in f.statements][:2]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.telegram.testing import Harness
+from tests.fakes.telegram_api import Harness
 from bot.telegram.texts import default_texts
 
 TEXTS = default_texts()
