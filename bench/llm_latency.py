@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.generate import AnswerGenerator  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
+from bpge.settings import Settings  # noqa: E402
 
 
 def _percentile(values: list[float], q: float) -> float:

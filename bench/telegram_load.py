@@ -30,11 +30,11 @@ from benchlib import format_table, machine_line
 
 from bot.service import Assistant
 from bot.telegram.app import TelegramBot
-from tests.fakes.telegram_api import FakeBotAPI, Harness, bot_settings
 from bot.telegram.texts import default_texts
+from bpge.settings import Settings
 from indexer.build import build_index
-from indexer.settings import Settings
 from indexer.store import current_build_id
+from tests.fakes.telegram_api import FakeBotAPI, Harness, bot_settings
 
 REPO = Path(__file__).resolve().parents[1]
 HEADERS = [

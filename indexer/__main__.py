@@ -12,8 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from bpge.settings import Settings
 from indexer.build import BuildInProgress, NothingToIndex, build_index, build_problem, repair
-from indexer.settings import Settings
 from indexer.store import BadPointer, IndexMissing, StoreUnavailable, current_files, newest_complete_build, read_pointer
 
 EXIT_FAILED, EXIT_BUSY, EXIT_NO_INDEX = 1, 3, 4

@@ -19,7 +19,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules.input_module import InputModule
 
-from indexer.settings import _default_model_cache
+from bpge.settings import default_model_cache
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def load_embedder(model: str, device: str | None = None, cache_dir: Path | None 
     if model == E5_MODEL:
         from indexer.e5 import load_e5
 
-        return Embedder(model, load_e5(cache_dir or _default_model_cache(), _device(device)))
+        return Embedder(model, load_e5(cache_dir or default_model_cache(), _device(device)))
     log.info("loading sentence-transformers model %s", model)
     return Embedder(model, SentenceTransformer(model, device=_device(device)))
 

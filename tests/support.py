@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.service import Assistant
+from bpge.settings import Settings
 from indexer.build import build_index
-from indexer.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

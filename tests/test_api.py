@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.support import CORPUS, make_settings, serve
 
 from bot.service import Assistant
 from bot.web import create_app
+from tests.support import CORPUS, make_settings, serve
 
 
 @pytest.fixture(scope="module")

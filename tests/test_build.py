@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.support import ROOT, free_port, make_settings
 
 from bot.service import Assistant
 from indexer.build import build_index
 from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
+from tests.support import ROOT, free_port, make_settings
 
 
 def test_incremental_build_embeds_only_the_changed_document(corpus_copy: Path, tmp_path: Path):

@@ -21,9 +21,8 @@ from bot.generate import (
     numbers_in,
 )
 from bot.schemas import Answer
+from bpge.settings import Settings
 from indexer.models import Source
-from indexer.settings import Settings
-
 from tests.fakes.llm_server import FakeLLM, Reply
 
 ROOT = Path(__file__).resolve().parent.parent

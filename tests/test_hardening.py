@@ -21,7 +21,6 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-from tests.support import CORPUS, make_settings, serve
 
 from bot.errors import AnswerPool, Busy
 from bot.limits import bounded_int, clean_text
@@ -30,6 +29,7 @@ from bot.web import create_app
 from indexer.__main__ import main as indexer_main
 from indexer.build import build_index
 from indexer.store import builds_dir, current_build_id, read_pointer
+from tests.support import CORPUS, make_settings, serve
 
 ENGLISH = re.compile(
     r"Input should|Field required|Not Found|Method Not Allowed|JSON decode|There was an error|"

@@ -18,6 +18,8 @@ from bot.pages import STATIC_DIR, render_practice
 from bot.service import Assistant
 from bot.web import create_app
 from indexer.models import SECTION_LABELS
+from tests.fakes.llm_server import FakeLLM, Reply
+from tests.support import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,9 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-from tests.fakes.llm_server import FakeLLM, Reply
-
-from tests.support import serve  # noqa: E402
 
 RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
 AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"

@@ -22,7 +22,7 @@ from bot.telegram.handlers import BotHandlers, parse_allowed_chats
 from bot.telegram.processor import PerChatUpdateProcessor
 from bot.telegram.redact import protect
 from bot.telegram.texts import Texts, default_texts
-from indexer.settings import Settings
+from bpge.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from indexer.settings import Settings
+from bpge.settings import Settings
 
 if TYPE_CHECKING:
     from bot.telegram.app import TelegramBot

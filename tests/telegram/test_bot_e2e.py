@@ -19,8 +19,8 @@ from bot.telegram.app import SECRET_HEADER, TelegramBot, start_telegram_bot, tel
 from bot.telegram.feedback_api import feedback_router
 from bot.telegram.format import render_answer, split_html, utf16_len
 from bot.telegram.replies import reply_with_answer, send_html
-from tests.fakes.telegram_api import FakeBotAPI, Harness, SentMessage, bot_settings, parse_telegram_html
 from bot.telegram.texts import default_texts
+from tests.fakes.telegram_api import FakeBotAPI, Harness, SentMessage, bot_settings, parse_telegram_html
 
 TEXTS = default_texts()
 APOLOGY = TEXTS.plain("apology")

@@ -20,10 +20,10 @@ from bot.telegram.followup import asked_section, is_followup
 from bot.telegram.format import render_answer, render_practice_sheet, split_html, strip_tags, utf16_len
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.redact import REDACTED, protect
-from tests.fakes.telegram_api import ApiError, parse_telegram_html
 from bot.telegram.texts import default_texts
+from bpge.settings import Settings
 from indexer.models import Record, Section, Source
-from indexer.settings import Settings
+from tests.fakes.telegram_api import ApiError, parse_telegram_html
 
 TEXTS = default_texts()
 
