@@ -29,6 +29,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -137,8 +138,8 @@ class Server:
 
 def bench_corpus(
     label: str, corpus: Path, data: Path, questions: list[str], args: argparse.Namespace, env: dict[str, str]
-) -> dict:
-    row = {
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "corpus": label,
         "requests": 0,
         "errors": 0,
@@ -187,6 +188,7 @@ def bench_corpus(
                 for i in range(args.requests):
                     q = questions[(args.warmup + i) % len(questions)]
                     t0 = time.perf_counter()
+                    response: httpx.Response | Exception
                     try:
                         response = client.post("/api/ask", json={"question": q})
                         ok = response.status_code == 200

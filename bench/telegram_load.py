@@ -101,7 +101,7 @@ async def run(args: argparse.Namespace) -> list[object]:
     per_question = Counter((m.chat_id, m.reply_to) for m in replies)
     latencies = []
     for m in replies:
-        update_id = asked.get((m.chat_id, m.reply_to))
+        update_id = asked.get((m.chat_id, m.reply_to)) if m.reply_to is not None else None
         if update_id is not None:
             latencies.append((m.sent_at - api.update_times[update_id]) * 1000)
     lost = sum(1 for key in asked if per_question[key] == 0)

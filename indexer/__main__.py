@@ -129,11 +129,9 @@ def _practices(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    for row in rows:
-        expert = "con comentario de experto" if row["expert_commentary"] else "sin comentario de experto"
-        print(
-            f"{row['id']}\n  {row['title']}\n  {row['region']} — {', '.join(row['offices'])}\n  {', '.join(row['documents'])} ({expert})"
-        )
+    for r in records:
+        expert = "con comentario de experto" if r.has_expert_commentary else "sin comentario de experto"
+        print(f"{r.id}\n  {r.title}\n  {r.region} — {', '.join(r.offices)}\n  {', '.join(r.documents)} ({expert})")
     return 0
 
 

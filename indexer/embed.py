@@ -39,7 +39,7 @@ class UniversalSentenceEncoder(InputModule):
     """
 
     config_keys: list[str] = []
-    modalities: list[str] = ["text"]
+    modalities = ["text"]
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,7 +47,9 @@ class UniversalSentenceEncoder(InputModule):
 
         self._use = USE(threads=torch.get_num_threads())
 
-    def preprocess(self, inputs: list[str], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    def preprocess(  # type: ignore[override]  # text only: narrower than InputModule's multimodal inputs
+        self, inputs: list[str], prompt: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         texts = [str(t) for t in inputs]
         if prompt:
             texts = self._prepend_prompt(texts, prompt)

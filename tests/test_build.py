@@ -128,6 +128,7 @@ def test_second_concurrent_build_is_refused(tmp_path: Path):
         text=True,
     )
     try:
+        assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         result = subprocess.run(
             [

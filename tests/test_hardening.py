@@ -77,7 +77,7 @@ def test_answer_pool_refuses_when_full() -> None:
         with pytest.raises(Busy):
             await pool.call(release.wait, 10)
         release.set()
-        out = await asyncio.gather(first, second)
+        out = list(await asyncio.gather(first, second))
         out.append(await pool.call(lambda: "libre"))  # a slot is free again
         pool.close()
         return out

@@ -102,7 +102,7 @@ def test_answer_citation_and_practice_sheet(page: Any) -> None:
     assert "Indira Judhit Alvarez Ascencio" in sheet  # the expert who commented this practice
     assert page.locator("#citado").count() == 1  # the cited passage is highlighted
     assert page.get_by_role("button", name="Imprimir").is_visible()
-    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    assert not page.errors, page.errors
 
 
 @pytest.mark.browser

@@ -151,6 +151,8 @@ class TelegramBot:
                 url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
         else:
+            if app.updater is None:  # built without one: only webhooks can feed it
+                raise RuntimeError("Telegram application has no updater to poll with")
             await app.updater.start_polling(
                 timeout=self.poll_timeout_s, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
             )

@@ -253,7 +253,7 @@ class FakeBotAPI:
         mentions) are set as Telegram sets them."""
         user_id = user_id if user_id is not None else abs(chat_id)
         message_id = self._next_message_id(chat_id)
-        entities = []
+        entities: list[dict[str, Any]] = []
         for m in _COMMAND.finditer(text):
             if m.start() == 0 or text[m.start() - 1].isspace():
                 entities.append(
