@@ -34,7 +34,17 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import OUT, REPO, RssSampler, format_table, kill_tree, machine_line, run_measured, synthetic_corpus
+from benchlib import (
+    OUT,
+    REPO,
+    RssSampler,
+    build_cmd,
+    format_table,
+    kill_tree,
+    machine_line,
+    run_measured,
+    synthetic_corpus,
+)
 
 P50_TARGET_MS, P95_TARGET_MS, RSS_TARGET_MB = 200, 500, 1536
 HEADERS = [
@@ -150,21 +160,7 @@ def bench_corpus(
         "load": None,
     }
     print(f"[bench] {label}: building the index in {data}", file=sys.stderr, flush=True)
-    build = run_measured(
-        [
-            sys.executable,
-            "-m",
-            "indexer",
-            "build",
-            "--corpus",
-            str(corpus),
-            "--data",
-            str(data),
-            "--quiet",
-            "--json-summary",
-        ],
-        timeout_s=args.build_timeout,
-    )
+    build = run_measured(build_cmd(corpus, data), timeout_s=args.build_timeout)
     if build.returncode != 0:
         row["failed"] = f"index build failed (exit {build.returncode})"
         print(f"[bench] {label}: {row['failed']}:\n{(build.stderr or build.stdout)[-2000:]}", file=sys.stderr)

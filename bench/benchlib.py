@@ -207,3 +207,20 @@ def machine_line() -> str:
         except (OSError, subprocess.SubprocessError):
             pass
     return f"{platform.node()}: {cpus} CPUs, {mem:.0f} GiB RAM, Python {platform.python_version()}{gpu}"
+
+
+def build_cmd(corpus: Path, data: Path, rebuild: bool = False) -> list[str]:
+    """`python -m indexer build` of `corpus` into `data`, quiet, with its JSON summary on stdout."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "indexer",
+        "build",
+        "--corpus",
+        str(corpus),
+        "--data",
+        str(data),
+        "--quiet",
+        "--json-summary",
+    ]
+    return cmd + (["--rebuild"] if rebuild else [])

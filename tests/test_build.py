@@ -18,6 +18,10 @@ from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_bu
 from tests.support import ROOT, free_port, make_settings
 
 
+def _build_cmd(corpus: Path, data: Path) -> list[str]:
+    return [sys.executable, "-m", "indexer", "build", "--corpus", str(corpus), "--data", str(data), "--quiet"]
+
+
 def test_incremental_build_embeds_only_the_changed_document(corpus_copy: Path, tmp_path: Path):
     settings = make_settings(corpus_copy, tmp_path / "data")
     first = build_index(settings)
@@ -131,17 +135,7 @@ def test_second_concurrent_build_is_refused(tmp_path: Path):
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "indexer",
-                "build",
-                "--corpus",
-                str(ROOT / "corpus"),
-                "--data",
-                str(data),
-                "--quiet",
-            ],
+            _build_cmd(ROOT / "corpus", data),
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -161,17 +155,7 @@ def test_broken_and_empty_files_are_skipped_with_a_message(corpus_copy: Path, tm
     (corpus_copy / "sub").mkdir()
     (corpus_copy / "sub" / "dañado.docx").write_bytes(b"PK\x03\x04 not really a zip")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "indexer",
-            "build",
-            "--corpus",
-            str(corpus_copy),
-            "--data",
-            str(tmp_path / "data"),
-            "--quiet",
-        ],
+        _build_cmd(corpus_copy, tmp_path / "data"),
         cwd=ROOT,
         capture_output=True,
         text=True,
