@@ -46,8 +46,9 @@ HEADERS = [
 
 
 def bench_build(label: str, corpus: Path, data: Path, rebuild: bool, target_s: float, timeout_s: float) -> dict:
+    shown = corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus
     print(
-        f"[bench] {label}: indexer build {'--rebuild ' if rebuild else ''}{corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus}",
+        f"[bench] {label}: indexer build {'--rebuild ' if rebuild else ''}{shown}",
         file=sys.stderr,
         flush=True,
     )

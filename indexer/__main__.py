@@ -94,7 +94,8 @@ def _status(args: argparse.Namespace) -> int:
         )
     counts = manifest["counts"]
     print(
-        f"Índice {manifest['build']} ({manifest['created']}), modelo {manifest['embedding_model']}, Chroma {manifest['chroma']}"
+        f"Índice {manifest['build']} ({manifest['created']}), modelo {manifest['embedding_model']}, "
+        f"Chroma {manifest['chroma']}"
     )
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     for skipped in manifest.get("skipped", []):

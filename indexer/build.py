@@ -184,7 +184,8 @@ def build_index(
         lock.acquire(timeout=0)
     except Timeout as exc:
         raise BuildInProgress(
-            f"Ya hay una indexación en curso sobre {data_dir}; espere a que termine (solo un proceso puede escribir el índice)."
+            f"Ya hay una indexación en curso sobre {data_dir}; "
+            "espere a que termine (solo un proceso puede escribir el índice)."
         ) from exc
     try:
         return _build_locked(settings, rebuild, progress, embed_texts, started)
@@ -320,7 +321,7 @@ def _embed_all(
         for start in range(0, len(todo), EMBED_BATCH):
             batch = todo[start : start + EMBED_BATCH]
             out = np.asarray(encode([passages[i].embedding_text() for i in batch]), dtype=np.float32)
-            for i, row in zip(batch, out):
+            for i, row in zip(batch, out, strict=False):
                 fresh[i] = row
             bar.update(len(batch))
     if not passages:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -38,8 +38,8 @@ class UniversalSentenceEncoder(InputModule):
     runs the whole encoder, returning L2-normalised 512-d `sentence_embedding`s.
     """
 
-    config_keys: list[str] = []
-    modalities = ["text"]
+    config_keys: ClassVar[list[str]] = []
+    modalities = ["text"]  # noqa: RUF012  (InputModule declares it a plain list)
 
     def __init__(self) -> None:
         super().__init__()

@@ -18,6 +18,7 @@ In server mode (CHROMA_HOST set) a build's vectors go to the collections `bpge-<
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -241,8 +242,6 @@ def remove_build(settings: IndexSettings, data_dir: Path, build_id: str) -> None
     """Delete a build's folder and, in server mode, its collection. Never raises."""
     if settings.chroma_server:
         for signal in settings.dense_models():
-            try:
+            with contextlib.suppress(Exception):  # already gone, or server down: nothing to clean then
                 chroma_client(settings, data_dir).delete_collection(collection_name(settings, build_id, signal))
-            except Exception:  # already gone, or server down: nothing to clean then
-                pass
     shutil.rmtree(builds_dir(data_dir) / build_id, ignore_errors=True)

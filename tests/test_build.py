@@ -49,8 +49,8 @@ def test_changed_passages_are_the_only_new_vectors(corpus_copy: Path, tmp_path: 
     before = {p.id for p in current_files(settings.data_dir).passages()}
     deck = corpus_copy / "presentacion-ugel07-mancomunidad-educativa.txt"
     deck.write_text(
-        deck.read_text(encoding="utf-8")
-        + "\n\nLecciones aprendidas\n\nLa articulación con las siete municipalidades se sostuvo con actas firmadas cada trimestre.\n",
+        deck.read_text(encoding="utf-8") + "\n\nLecciones aprendidas\n\n"
+        "La articulación con las siete municipalidades se sostuvo con actas firmadas cada trimestre.\n",
         encoding="utf-8",
     )
     second = build_index(settings)
@@ -125,7 +125,8 @@ def test_second_concurrent_build_is_refused(tmp_path: Path):
         [
             sys.executable,
             "-c",
-            "import sys,time; from filelock import FileLock; l=FileLock(sys.argv[1]); l.acquire(); print('locked', flush=True); time.sleep(60)",
+            "import sys,time; from filelock import FileLock; lock=FileLock(sys.argv[1]); lock.acquire(); "
+            "print('locked', flush=True); time.sleep(60)",
             str(data / ".build.lock"),
         ],
         stdout=subprocess.PIPE,

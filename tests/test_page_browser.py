@@ -138,7 +138,7 @@ def test_server_error_detail_is_shown(page: Any) -> None:
     detail = "El almacén de vectores (Chroma) no responde; intente de nuevo en unos minutos."
 
     def fail(route: Any) -> None:
-        route.fulfill(status=503, content_type="application/json", body='{"detail": "%s"}' % detail)
+        route.fulfill(status=503, content_type="application/json", body=f'{{"detail": "{detail}"}}')
 
     page.route("**/api/ask**", fail)
     try:

@@ -233,8 +233,8 @@ def telegram_webhook_router(get_bot: Callable[[], TelegramBot | None], path: str
             raise HTTPException(403, "Bad secret token")
         try:
             data = await request.json()
-        except ValueError:
-            raise HTTPException(400, "Not JSON")
+        except ValueError as exc:
+            raise HTTPException(400, "Not JSON") from exc
         if not isinstance(data, dict) or "update_id" not in data:
             raise HTTPException(400, "Not a Telegram update")
         await bot.feed(data)

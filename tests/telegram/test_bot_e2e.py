@@ -8,6 +8,7 @@ data), so every test also checks that nothing the bot sent was refused (`api.rej
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from typing import Any
 
@@ -122,7 +123,7 @@ async def test_practica_and_regiones(harness: Harness, assistant: Any) -> None:
 
 async def test_followups_refer_to_the_practice_just_discussed(harness: Harness, assistant: Any) -> None:
     junin = assistant.find_practice("DRE Junín")
-    [first] = await harness.say(5, Q_JUNIN)
+    [_first] = await harness.say(5, Q_JUNIN)
     assert harness.bot.handlers.contexts.get(5).practice_id == junin.id
 
     [results] = await harness.say(5, "¿y qué resultados tuvo?")
@@ -378,7 +379,7 @@ async def test_streamed_answer_edits_at_most_once_a_second(harness: Harness, ass
     edits = api.calls_of("editMessageText")
     assert len(api.calls_of("sendMessage")) >= 1 and len(edits) >= 2
     times = [c.at for c in edits[:-1]]  # the last edit is the final answer
-    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
     assert len(edits) <= 1 + 2.4 / 1.0 + 1
     assert api.sent(16)[0].text == split_html(render_answer(final, TEXTS))[0]
     assert sent[0].message_id == api.sent(16)[0].message_id
@@ -403,7 +404,7 @@ async def test_generated_answer_is_streamed_into_one_message(make_bot: Any, assi
     edits = api.calls_of("editMessageText")
     assert edits, "the answer was not streamed"
     times = [c.at for c in edits[:-1]]
-    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
     assert answer.reply_to is not None and "Fuentes" in answer.plain
     assert any(b["text"] == "👍" for b in answer.buttons)
     logged = harness.bot.store.get_answer(harness.bot.handlers.contexts.get(41).answer_id)
