@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -38,7 +38,7 @@ class UniversalSentenceEncoder(InputModule):
     runs the whole encoder, returning L2-normalised 512-d `sentence_embedding`s.
     """
 
-    config_keys: ClassVar[list[str]] = []
+    config_keys: list[str] = []  # noqa: RUF012  (declared by sentence-transformers as an instance list)
     modalities = ["text"]  # noqa: RUF012  (InputModule declares it a plain list)
 
     def __init__(self) -> None:

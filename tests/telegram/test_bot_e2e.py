@@ -93,7 +93,9 @@ async def test_sheet_button_shows_the_practice_sheet(harness: Harness, assistant
     sheet = await harness.press(answer, "📄")
     assert sheet and sheet[0].plain.startswith("📄")
     text = "\n".join(m.plain for m in sheet)
-    practice_id = harness.bot.handlers.contexts.get(3).practice_id
+    context = harness.bot.handlers.contexts.get(3)
+    assert context is not None
+    practice_id = context.practice_id
     record = assistant.record(practice_id)
     assert record.title in text
     for heading in ("Problema", "Documentos"):
@@ -124,7 +126,8 @@ async def test_practica_and_regiones(harness: Harness, assistant: Any) -> None:
 async def test_followups_refer_to_the_practice_just_discussed(harness: Harness, assistant: Any) -> None:
     junin = assistant.find_practice("DRE Junín")
     [_first] = await harness.say(5, Q_JUNIN)
-    assert harness.bot.handlers.contexts.get(5).practice_id == junin.id
+    context = harness.bot.handlers.contexts.get(5)
+    assert context is not None and context.practice_id == junin.id
 
     [results] = await harness.say(5, "¿y qué resultados tuvo?")
     assert results.plain.startswith("Sobre la práctica: " + junin.label())
