@@ -29,11 +29,22 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import OUT, REPO, RssSampler, format_table, kill_tree, machine_line, run_measured, synthetic_corpus
+from benchlib import (
+    OUT,
+    REPO,
+    RssSampler,
+    build_cmd,
+    format_table,
+    kill_tree,
+    machine_line,
+    run_measured,
+    synthetic_corpus,
+)
 
 P50_TARGET_MS, P95_TARGET_MS, RSS_TARGET_MB = 200, 500, 1536
 HEADERS = [
@@ -137,8 +148,8 @@ class Server:
 
 def bench_corpus(
     label: str, corpus: Path, data: Path, questions: list[str], args: argparse.Namespace, env: dict[str, str]
-) -> dict:
-    row = {
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "corpus": label,
         "requests": 0,
         "errors": 0,
@@ -149,21 +160,7 @@ def bench_corpus(
         "load": None,
     }
     print(f"[bench] {label}: building the index in {data}", file=sys.stderr, flush=True)
-    build = run_measured(
-        [
-            sys.executable,
-            "-m",
-            "indexer",
-            "build",
-            "--corpus",
-            str(corpus),
-            "--data",
-            str(data),
-            "--quiet",
-            "--json-summary",
-        ],
-        timeout_s=args.build_timeout,
-    )
+    build = run_measured(build_cmd(corpus, data), timeout_s=args.build_timeout)
     if build.returncode != 0:
         row["failed"] = f"index build failed (exit {build.returncode})"
         print(f"[bench] {label}: {row['failed']}:\n{(build.stderr or build.stdout)[-2000:]}", file=sys.stderr)
@@ -187,6 +184,7 @@ def bench_corpus(
                 for i in range(args.requests):
                     q = questions[(args.warmup + i) % len(questions)]
                     t0 = time.perf_counter()
+                    response: httpx.Response | Exception
                     try:
                         response = client.post("/api/ask", json={"question": q})
                         ok = response.status_code == 200

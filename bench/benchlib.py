@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,10 +31,8 @@ def tree_rss(proc: psutil.Process) -> int:
     except psutil.Error:
         return 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -99,16 +98,12 @@ def kill_tree(pid: int, sig: int = signal.SIGTERM, grace_s: float = 5.0) -> None
     except psutil.Error:
         return
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             p.send_signal(sig)
-        except psutil.Error:
-            pass
     _, alive = psutil.wait_procs(procs, timeout=grace_s)
     for p in alive:
-        try:
+        with contextlib.suppress(psutil.Error):
             p.kill()
-        except psutil.Error:
-            pass
 
 
 def run_measured(cmd: list[str], timeout_s: float = 3600, env: dict[str, str] | None = None) -> RunResult:
@@ -207,3 +202,20 @@ def machine_line() -> str:
         except (OSError, subprocess.SubprocessError):
             pass
     return f"{platform.node()}: {cpus} CPUs, {mem:.0f} GiB RAM, Python {platform.python_version()}{gpu}"
+
+
+def build_cmd(corpus: Path, data: Path, rebuild: bool = False) -> list[str]:
+    """`python -m indexer build` of `corpus` into `data`, quiet, with its JSON summary on stdout."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "indexer",
+        "build",
+        "--corpus",
+        str(corpus),
+        "--data",
+        str(data),
+        "--quiet",
+        "--json-summary",
+    ]
+    return cmd + (["--rebuild"] if rebuild else [])

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,9 +39,9 @@ def passages(n: int, size: int = 600) -> list[str]:
     return out
 
 
-def _onnx_encoder(path: Path) -> tuple[object, object]:
+def _onnx_encoder(path: Path) -> tuple[Any, Any]:
     """Export the converted BertModel to ONNX (TorchScript exporter) and open it with onnxruntime."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # type: ignore[import-untyped]
     import torch
     from transformers import AutoModel, AutoTokenizer
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import OUT, REPO, format_table, machine_line, run_measured, synthetic_corpus
+from benchlib import OUT, REPO, build_cmd, format_table, machine_line, run_measured, synthetic_corpus
 
 RSS_TARGET_MB = 2048
 HEADERS = [
@@ -45,25 +45,10 @@ HEADERS = [
 ]
 
 
-def build_cmd(corpus: Path, data: Path, rebuild: bool) -> list[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "indexer",
-        "build",
-        "--corpus",
-        str(corpus),
-        "--data",
-        str(data),
-        "--quiet",
-        "--json-summary",
-    ]
-    return cmd + (["--rebuild"] if rebuild else [])
-
-
 def bench_build(label: str, corpus: Path, data: Path, rebuild: bool, target_s: float, timeout_s: float) -> dict:
+    shown = corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus
     print(
-        f"[bench] {label}: indexer build {'--rebuild ' if rebuild else ''}{corpus.relative_to(REPO) if corpus.is_relative_to(REPO) else corpus}",
+        f"[bench] {label}: indexer build {'--rebuild ' if rebuild else ''}{shown}",
         file=sys.stderr,
         flush=True,
     )

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.generate import AnswerGenerator  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
+from bpge.settings import Settings  # noqa: E402
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -72,7 +72,8 @@ async def run(args: argparse.Namespace) -> int:
         rows = rows[: args.limit]
 
     print(
-        f"model {settings.llm_model!r} at {settings.llm_base_url}, timeout {settings.llm_timeout_s:g} s, {len(rows)} questions"
+        f"model {settings.llm_model!r} at {settings.llm_base_url}, timeout {settings.llm_timeout_s:g} s, "
+        f"{len(rows)} questions"
     )
     header = (
         f"{'id':<6} {'retr ms':>8} {'ttft ms':>8} {'shown ms':>9} {'total ms':>9}  {'mode':<11} {'kept':>5}  reason"

@@ -32,6 +32,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO / "corpus"
@@ -259,7 +260,8 @@ def _key(line: str) -> str:
 
 def _paragraphs(lines: list[str]) -> list[str]:
     """Blank-line separated blocks of non-bullet text, each joined on one line; bullets on their own."""
-    out, buf = [], []
+    out: list[str] = []
+    buf: list[str] = []
     for line in lines:
         s = line.strip()
         if not s or _BULLET_RE.match(line) or s.startswith("#"):
@@ -534,10 +536,10 @@ class Transformer:
                 new = f"{max(1, round(v * factor)):,}"
             elif re.fullmatch(r"\d+\.\d+", s):
                 decimals = len(s.split(".")[1])
-                v = float(s) * factor
+                x = float(s) * factor
                 if percent:
-                    v = min(v, 99.9)
-                new = f"{v:.{decimals}f}"
+                    x = min(x, 99.9)
+                new = f"{x:.{decimals}f}"
             elif s.isdigit():
                 v = int(s)
                 if v > 3:
@@ -774,7 +776,7 @@ class Generator:
         result_closing = rng.choice(p.result_closings) if rng.random() < 0.3 else None
         checkmarks = rng.random() < 0.3
         split_results = rng.random() < 0.25
-        expert = None
+        expert: dict[str, Any] | None = None
         if has_expert:
             expert = {
                 "name": _person(rng, p),

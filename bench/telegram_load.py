@@ -5,7 +5,7 @@
 
 The real bot (python-telegram-bot Application, polling) runs over the real Assistant (the shipped
 corpus, indexed into a temporary folder unless --data holds an index) against the fake Bot API
-server of `bot.telegram.testing` on 127.0.0.1. All --chats × --questions questions (eval/dev.jsonl,
+server of `tests/fakes/telegram_api.py` on 127.0.0.1. All --chats × --questions questions (eval/dev.jsonl,
 cycled) are queued at once, each chat's in order; the bot answers each one quoting it, so every
 reply is matched to its question. Reported: replies received, questions with no reply (lost), with
 more than one (duplicated), apologies (errors), messages Telegram would have refused, and the time
@@ -30,11 +30,11 @@ from benchlib import format_table, machine_line
 
 from bot.service import Assistant
 from bot.telegram.app import TelegramBot
-from bot.telegram.testing import FakeBotAPI, Harness, bot_settings
 from bot.telegram.texts import default_texts
+from bpge.settings import Settings
 from indexer.build import build_index
-from indexer.settings import Settings
 from indexer.store import current_build_id
+from tests.fakes.telegram_api import FakeBotAPI, Harness, bot_settings
 
 REPO = Path(__file__).resolve().parents[1]
 HEADERS = [
@@ -101,7 +101,7 @@ async def run(args: argparse.Namespace) -> list[object]:
     per_question = Counter((m.chat_id, m.reply_to) for m in replies)
     latencies = []
     for m in replies:
-        update_id = asked.get((m.chat_id, m.reply_to))
+        update_id = asked.get((m.chat_id, m.reply_to)) if m.reply_to is not None else None
         if update_id is not None:
             latencies.append((m.sent_at - api.update_times[update_id]) * 1000)
     lost = sum(1 for key in asked if per_question[key] == 0)

@@ -8,8 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from bpge.settings import Settings
 from indexer.build import BuildInProgress, NothingToIndex, build_index
-from indexer.settings import Settings
 from indexer.store import BadPointer, StoreUnavailable, newest_complete_build, read_pointer
 
 REPAIR = "python -m indexer build --repair"

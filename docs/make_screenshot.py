@@ -39,8 +39,8 @@ def main() -> int:
 
     from bot.service import Assistant
     from bot.web import create_app
+    from bpge.settings import Settings
     from indexer.build import build_index
-    from indexer.settings import Settings
     from indexer.store import current_build_id
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

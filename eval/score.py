@@ -116,7 +116,7 @@ class Scores:
         lat = sorted(self.latency)
 
         def pct(p: float) -> float | None:
-            return lat[min(len(lat) - 1, int(round(p * (len(lat) - 1))))] if lat else None
+            return lat[min(len(lat) - 1, round(p * (len(lat) - 1)))] if lat else None
 
         return {
             "hit@1": self._mean(self.hit1),

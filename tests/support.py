@@ -1,18 +1,21 @@
-"""Helpers shared by the tests (importable as `support`; `conftest` names clash across test folders)."""
+"""Helpers shared by the tests (import as `tests.support`; `conftest` names clash across test folders)."""
 
 from __future__ import annotations
 
+import importlib.util
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from bot.service import Assistant
+from bpge.settings import Settings
 from indexer.build import build_index
-from indexer.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -55,3 +58,13 @@ def serve(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import a script that is not in a package (bench/*.py) as module `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

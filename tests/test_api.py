@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import CORPUS, make_settings, serve
 
 from bot.service import Assistant
 from bot.web import create_app
+from tests.support import CORPUS, make_settings, serve
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,9 @@ def test_figure_question_returns_the_figure(api):
         api, "¿Cuántos estudiantes fueron evaluados en la práctica de evaluación de aprendizajes de Lima Metropolitana?"
     )
     assert "297,961" in body["answer"]
-    n = int(re.search(r"297,961[^\[]*\[(\d+)\]", body["answer"]).group(1))
+    cited = re.search(r"297,961[^\[]*\[(\d+)\]", body["answer"])
+    assert cited, body["answer"]
+    n = int(cited.group(1))
     assert "297,961" in next(s for s in body["sources"] if s["n"] == n)["text"]
 
 

@@ -11,11 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import ROOT, free_port, make_settings
 
 from bot.service import Assistant
 from indexer.build import build_index
 from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
+from tests.support import ROOT, free_port, make_settings
+
+
+def _build_cmd(corpus: Path, data: Path) -> list[str]:
+    return [sys.executable, "-m", "indexer", "build", "--corpus", str(corpus), "--data", str(data), "--quiet"]
 
 
 def test_incremental_build_embeds_only_the_changed_document(corpus_copy: Path, tmp_path: Path):
@@ -45,8 +49,8 @@ def test_changed_passages_are_the_only_new_vectors(corpus_copy: Path, tmp_path: 
     before = {p.id for p in current_files(settings.data_dir).passages()}
     deck = corpus_copy / "presentacion-ugel07-mancomunidad-educativa.txt"
     deck.write_text(
-        deck.read_text(encoding="utf-8")
-        + "\n\nLecciones aprendidas\n\nLa articulación con las siete municipalidades se sostuvo con actas firmadas cada trimestre.\n",
+        deck.read_text(encoding="utf-8") + "\n\nLecciones aprendidas\n\n"
+        "La articulación con las siete municipalidades se sostuvo con actas firmadas cada trimestre.\n",
         encoding="utf-8",
     )
     second = build_index(settings)
@@ -121,26 +125,18 @@ def test_second_concurrent_build_is_refused(tmp_path: Path):
         [
             sys.executable,
             "-c",
-            "import sys,time; from filelock import FileLock; l=FileLock(sys.argv[1]); l.acquire(); print('locked', flush=True); time.sleep(60)",
+            "import sys,time; from filelock import FileLock; lock=FileLock(sys.argv[1]); lock.acquire(); "
+            "print('locked', flush=True); time.sleep(60)",
             str(data / ".build.lock"),
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
+        assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "indexer",
-                "build",
-                "--corpus",
-                str(ROOT / "corpus"),
-                "--data",
-                str(data),
-                "--quiet",
-            ],
+            _build_cmd(ROOT / "corpus", data),
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -160,17 +156,7 @@ def test_broken_and_empty_files_are_skipped_with_a_message(corpus_copy: Path, tm
     (corpus_copy / "sub").mkdir()
     (corpus_copy / "sub" / "dañado.docx").write_bytes(b"PK\x03\x04 not really a zip")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "indexer",
-            "build",
-            "--corpus",
-            str(corpus_copy),
-            "--data",
-            str(tmp_path / "data"),
-            "--quiet",
-        ],
+        _build_cmd(corpus_copy, tmp_path / "data"),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -21,13 +21,9 @@ from bot.generate import (
     numbers_in,
 )
 from bot.schemas import Answer
+from bpge.settings import Settings
 from indexer.models import Source
-from indexer.settings import Settings
-
-try:
-    from tests.fake_llm_server import FakeLLM, Reply
-except ImportError:  # tests/ is not a package and only it is on sys.path
-    from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
+from tests.fakes.llm_server import FakeLLM, Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "corpus" / "reporte-sistematizacion-i-intercambio-bpge-macrorregion-centro.txt"

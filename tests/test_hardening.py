@@ -21,7 +21,6 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-from support import CORPUS, make_settings, serve
 
 from bot.errors import AnswerPool, Busy
 from bot.limits import bounded_int, clean_text
@@ -30,6 +29,7 @@ from bot.web import create_app
 from indexer.__main__ import main as indexer_main
 from indexer.build import build_index
 from indexer.store import builds_dir, current_build_id, read_pointer
+from tests.support import CORPUS, make_settings, serve
 
 ENGLISH = re.compile(
     r"Input should|Field required|Not Found|Method Not Allowed|JSON decode|There was an error|"
@@ -77,7 +77,7 @@ def test_answer_pool_refuses_when_full() -> None:
         with pytest.raises(Busy):
             await pool.call(release.wait, 10)
         release.set()
-        out = await asyncio.gather(first, second)
+        out: list[object] = list(await asyncio.gather(first, second))
         out.append(await pool.call(lambda: "libre"))  # a slot is free again
         pool.close()
         return out
@@ -301,6 +301,7 @@ def test_bad_pointer_while_serving_and_at_restart(
 
 def test_status_explains_and_repair_fixes_the_pointer(data_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     serving = current_build_id(data_copy)
+    assert serving
     folders = _folders(data_copy)
     (data_copy / "current.json").write_text('{"build": 123}')
     assert indexer_main(["status", "--data", str(data_copy)]) == 4
@@ -314,6 +315,7 @@ def test_status_explains_and_repair_fixes_the_pointer(data_copy: Path, capsys: p
 def test_build_rebuilds_an_active_build_that_does_not_open_and_cleans_orphans(data_copy: Path) -> None:
     settings = make_settings(CORPUS, data_copy)
     serving = current_build_id(data_copy)
+    assert serving
     orphan = builds_dir(data_copy) / "20000101T000000000000"  # a killed build: no manifest
     (orphan / "chroma").mkdir(parents=True)
     shutil.rmtree(builds_dir(data_copy) / serving / "chroma")

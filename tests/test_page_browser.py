@@ -18,6 +18,8 @@ from bot.pages import STATIC_DIR, render_practice
 from bot.service import Assistant
 from bot.web import create_app
 from indexer.models import SECTION_LABELS
+from tests.fakes.llm_server import FakeLLM, Reply
+from tests.support import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,12 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-try:
-    from tests.fake_llm_server import FakeLLM, Reply
-except ImportError:  # tests/ is not a package and only it is on sys.path
-    from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
-
-from support import serve  # noqa: E402
 
 RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
 AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"
@@ -109,7 +105,7 @@ def test_answer_citation_and_practice_sheet(page: Any) -> None:
     assert "Indira Judhit Alvarez Ascencio" in sheet  # the expert who commented this practice
     assert page.locator("#citado").count() == 1  # the cited passage is highlighted
     assert page.get_by_role("button", name="Imprimir").is_visible()
-    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    assert not page.errors, page.errors
 
 
 @pytest.mark.browser
@@ -145,7 +141,7 @@ def test_server_error_detail_is_shown(page: Any) -> None:
     detail = "El almacén de vectores (Chroma) no responde; intente de nuevo en unos minutos."
 
     def fail(route: Any) -> None:
-        route.fulfill(status=503, content_type="application/json", body='{"detail": "%s"}' % detail)
+        route.fulfill(status=503, content_type="application/json", body=f'{{"detail": "{detail}"}}')
 
     page.route("**/api/ask**", fail)
     try:

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from tests.support import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("bench_synthetic", REPO / "bench" / "synthetic.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def _load_generator() -> ModuleType:
+    return load_script(REPO / "bench" / "synthetic.py", "bench_synthetic")
 
 
 synthetic = _load_generator()

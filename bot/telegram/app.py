@@ -22,7 +22,7 @@ from bot.telegram.handlers import BotHandlers, parse_allowed_chats
 from bot.telegram.processor import PerChatUpdateProcessor
 from bot.telegram.redact import protect
 from bot.telegram.texts import Texts, default_texts
-from indexer.settings import Settings
+from bpge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,8 @@ class TelegramBot:
                 url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
         else:
+            if app.updater is None:  # built without one: only webhooks can feed it
+                raise RuntimeError("Telegram application has no updater to poll with")
             await app.updater.start_polling(
                 timeout=self.poll_timeout_s, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
             )
@@ -231,8 +233,8 @@ def telegram_webhook_router(get_bot: Callable[[], TelegramBot | None], path: str
             raise HTTPException(403, "Bad secret token")
         try:
             data = await request.json()
-        except ValueError:
-            raise HTTPException(400, "Not JSON")
+        except ValueError as exc:
+            raise HTTPException(400, "Not JSON") from exc
         if not isinstance(data, dict) or "update_id" not in data:
             raise HTTPException(400, "Not a Telegram update")
         await bot.feed(data)

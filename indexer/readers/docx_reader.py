@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, cast
 
 from lxml import etree
 
@@ -90,10 +91,13 @@ def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:
         else:
             out.append(TextBlock("paragraph", text))
     # text boxes anchored in this paragraph (the Fallback copy of the same box is skipped)
-    boxes = etree._Element.xpath(paragraph._p, ".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=_NS)
+    boxes = cast(
+        list[etree._Element],
+        etree._Element.xpath(paragraph._p, ".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=_NS),
+    )
     for box in boxes:
         for p in box.iterchildren(_q("w:p")):
-            out.extend(_paragraph_blocks(Paragraph(p, paragraph._parent)))
+            out.extend(_paragraph_blocks(Paragraph(cast(Any, p), paragraph._parent)))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from indexer.readers.blocks import TextBlock, strip_bullet
 from indexer.text import collapse_spaces, fold
@@ -65,7 +66,7 @@ def _frame_text(shape) -> list[tuple[str, int]]:
     return out
 
 
-def _slide_texts(slide) -> list[tuple[str, object]]:
+def _slide_texts(slide: Any) -> list[tuple[Any, str]]:
     return [(s, collapse_spaces(s.text_frame.text)) for s in _shapes(slide.shapes) if s.has_text_frame]
 
 

@@ -1,5 +1,5 @@
 """Fixtures for the Telegram bot's end-to-end tests: the real PTB Application polling the fake
-Bot API server (bot.telegram.testing) over 127.0.0.1, over the real `assistant` (tests/conftest.py)."""
+Bot API server (tests/fakes/telegram_api.py) over 127.0.0.1, over the real `assistant` (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.telegram.app import TelegramBot
-from bot.telegram.testing import FakeBotAPI, Harness, bot_settings
+from tests.fakes.telegram_api import FakeBotAPI, Harness, bot_settings
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ data), so every test also checks that nothing the bot sent was refused (`api.rej
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from typing import Any
 
@@ -19,8 +20,8 @@ from bot.telegram.app import SECRET_HEADER, TelegramBot, start_telegram_bot, tel
 from bot.telegram.feedback_api import feedback_router
 from bot.telegram.format import render_answer, split_html, utf16_len
 from bot.telegram.replies import reply_with_answer, send_html
-from bot.telegram.testing import FakeBotAPI, Harness, SentMessage, bot_settings, parse_telegram_html
 from bot.telegram.texts import default_texts
+from tests.fakes.telegram_api import FakeBotAPI, Harness, SentMessage, bot_settings, parse_telegram_html
 
 TEXTS = default_texts()
 APOLOGY = TEXTS.plain("apology")
@@ -92,7 +93,9 @@ async def test_sheet_button_shows_the_practice_sheet(harness: Harness, assistant
     sheet = await harness.press(answer, "📄")
     assert sheet and sheet[0].plain.startswith("📄")
     text = "\n".join(m.plain for m in sheet)
-    practice_id = harness.bot.handlers.contexts.get(3).practice_id
+    context = harness.bot.handlers.contexts.get(3)
+    assert context is not None
+    practice_id = context.practice_id
     record = assistant.record(practice_id)
     assert record.title in text
     for heading in ("Problema", "Documentos"):
@@ -122,8 +125,9 @@ async def test_practica_and_regiones(harness: Harness, assistant: Any) -> None:
 
 async def test_followups_refer_to_the_practice_just_discussed(harness: Harness, assistant: Any) -> None:
     junin = assistant.find_practice("DRE Junín")
-    [first] = await harness.say(5, Q_JUNIN)
-    assert harness.bot.handlers.contexts.get(5).practice_id == junin.id
+    [_first] = await harness.say(5, Q_JUNIN)
+    context = harness.bot.handlers.contexts.get(5)
+    assert context is not None and context.practice_id == junin.id
 
     [results] = await harness.say(5, "¿y qué resultados tuvo?")
     assert results.plain.startswith("Sobre la práctica: " + junin.label())
@@ -378,7 +382,7 @@ async def test_streamed_answer_edits_at_most_once_a_second(harness: Harness, ass
     edits = api.calls_of("editMessageText")
     assert len(api.calls_of("sendMessage")) >= 1 and len(edits) >= 2
     times = [c.at for c in edits[:-1]]  # the last edit is the final answer
-    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
     assert len(edits) <= 1 + 2.4 / 1.0 + 1
     assert api.sent(16)[0].text == split_html(render_answer(final, TEXTS))[0]
     assert sent[0].message_id == api.sent(16)[0].message_id
@@ -389,10 +393,7 @@ async def test_generated_answer_is_streamed_into_one_message(make_bot: Any, assi
     """With LLM_BASE_URL set, the bot uses the web endpoint's pipeline: the model's checked answer
     appears as it is written (one message, edited at most once a second), then the final answer
     with its sources and buttons replaces it."""
-    try:
-        from tests.fake_llm_server import FakeLLM, Reply
-    except ImportError:  # pragma: no cover - depends on how pytest set sys.path
-        from fake_llm_server import FakeLLM, Reply  # type: ignore[no-redef]
+    from tests.fakes.llm_server import FakeLLM, Reply
 
     extractive = assistant.ask(Q_JUNIN)
     statements = [st for f in extractive.findings for st in f.statements][:2]
@@ -406,7 +407,7 @@ async def test_generated_answer_is_streamed_into_one_message(make_bot: Any, assi
     edits = api.calls_of("editMessageText")
     assert edits, "the answer was not streamed"
     times = [c.at for c in edits[:-1]]
-    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
     assert answer.reply_to is not None and "Fuentes" in answer.plain
     assert any(b["text"] == "👍" for b in answer.buttons)
     logged = harness.bot.store.get_answer(harness.bot.handlers.contexts.get(41).answer_id)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.telegram.testing import Harness
 from bot.telegram.texts import default_texts
+from tests.fakes.telegram_api import Harness
 
 TEXTS = default_texts()
 APOLOGY = TEXTS.plain("apology")

@@ -10,6 +10,7 @@ import random
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from bot.schemas import Answer, Finding, Statement
 from bot.telegram import callbacks as cb
@@ -20,10 +21,10 @@ from bot.telegram.followup import asked_section, is_followup
 from bot.telegram.format import render_answer, render_practice_sheet, split_html, strip_tags, utf16_len
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.redact import REDACTED, protect
-from bot.telegram.testing import ApiError, parse_telegram_html
 from bot.telegram.texts import default_texts
-from indexer.models import Record, Section, Source
-from indexer.settings import Settings
+from bpge.settings import Settings
+from indexer.models import Record, Section, SectionType, Source
+from tests.fakes.telegram_api import ApiError, parse_telegram_html
 
 TEXTS = default_texts()
 
@@ -86,7 +87,7 @@ def test_split_counts_utf16_units() -> None:
 
 
 def _record() -> Record:
-    def sec(kind: str, text: str) -> Section:
+    def sec(kind: SectionType, text: str) -> Section:
         return Section(type=kind, heading="", text=text, document="ficha <x> & y.txt", lines=(1, 3))
 
     return Record(
@@ -229,12 +230,12 @@ def test_context_expires() -> None:
     store = ContextStore(ttl_s=900, max_chats=2, clock=lambda: now[0])
     store.remember(1, practice_id="a")
     now[0] = 899
-    assert store.get(1).practice_id == "a"
+    assert (ctx := store.get(1)) and ctx.practice_id == "a"
     now[0] = 901
     assert store.get(1) is None
     for chat in (1, 2, 3):
         store.remember(chat, practice_id=str(chat))
-    assert store.get(1) is None and store.get(3).practice_id == "3"
+    assert store.get(1) is None and (ctx := store.get(3)) and ctx.practice_id == "3"
 
 
 # --- feedback -------------------------------------------------------------------------------------
@@ -264,7 +265,7 @@ async def test_feedback_store_and_admin_api(tmp_path) -> None:
     assert item["vote"] == "down" and item["question"] == "¿qué?" and item["sources"][0]["document"] == "d.txt"
 
     app = FastAPI()
-    app.include_router(feedback_router(Settings(admin_token="s3cret", data_dir=tmp_path), store))
+    app.include_router(feedback_router(Settings(admin_token=SecretStr("s3cret"), data_dir=tmp_path), store))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         assert (await client.get("/api/feedback")).status_code == 401
         assert (await client.get("/api/feedback", headers={"Authorization": "Bearer nope"})).status_code == 401

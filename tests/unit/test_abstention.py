@@ -99,7 +99,7 @@ def test_english_questions_use_cosine_alone() -> None:
 
 
 def test_shipped_calibration_covers_the_default_model() -> None:
-    from indexer.settings import DEFAULT_EMBEDDING_MODEL
+    from bpge.settings import DEFAULT_EMBEDDING_MODEL
 
     calibrations = load_calibrations()
     assert DEFAULT_EMBEDDING_MODEL in calibrations

@@ -6,7 +6,16 @@ from pathlib import Path
 
 from bot.normalize import QuestionNormalizer, Vocabulary
 
-CORPUS_WORDS = ["docentes", "estudiantes", "institucion", "educativa", "discapacidad", "experiencia", "lectura", "chicos"]
+CORPUS_WORDS = [
+    "docentes",
+    "estudiantes",
+    "institucion",
+    "educativa",
+    "discapacidad",
+    "experiencia",
+    "lectura",
+    "chicos",
+]
 
 
 def normalizer() -> QuestionNormalizer:

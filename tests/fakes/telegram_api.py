@@ -18,6 +18,7 @@ fail, to check that the bot survives Bot API errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from indexer.settings import Settings
+from bpge.settings import Settings
 
 if TYPE_CHECKING:
     from bot.telegram.app import TelegramBot
@@ -253,18 +254,17 @@ class FakeBotAPI:
         mentions) are set as Telegram sets them."""
         user_id = user_id if user_id is not None else abs(chat_id)
         message_id = self._next_message_id(chat_id)
-        entities = []
+        entities: list[dict[str, Any]] = []
         for m in _COMMAND.finditer(text):
             if m.start() == 0 or text[m.start() - 1].isspace():
                 entities.append(
                     {"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))}
                 )
         for m in _MENTION.finditer(text):
-            if m.start() == 0 or (not text[m.start() - 1].isalnum() and text[m.start() - 1] != "/"):
-                if not any(e["offset"] <= utf16_len(text[: m.start()]) < e["offset"] + e["length"] for e in entities):
-                    entities.append(
-                        {"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))}
-                    )
+            starts_word = m.start() == 0 or (not text[m.start() - 1].isalnum() and text[m.start() - 1] != "/")
+            offset = utf16_len(text[: m.start()])
+            if starts_word and not any(e["offset"] <= offset < e["offset"] + e["length"] for e in entities):
+                entities.append({"type": "mention", "offset": offset, "length": utf16_len(m.group(0))})
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
@@ -345,10 +345,8 @@ class FakeBotAPI:
                 left = deadline - asyncio.get_running_loop().time()
                 if left <= 0:
                     raise TimeoutError("condition not met in time")
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), left)
-                except TimeoutError:
-                    pass
 
     async def wait_messages(self, chat_id: int, count: int, timeout: float = 15.0) -> list[SentMessage]:
         """Wait until the bot has sent at least `count` messages to `chat_id`."""
@@ -412,8 +410,8 @@ class FakeBotAPI:
                     }
                     else value
                 )
-            except json.JSONDecodeError:
-                raise web.HTTPBadRequest(text=f"bad JSON in {key}")
+            except json.JSONDecodeError as exc:
+                raise web.HTTPBadRequest(text=f"bad JSON in {key}") from exc
         return params
 
     @staticmethod
@@ -422,8 +420,8 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: chat_id is empty")
         try:
             return int(params["chat_id"])
-        except ValueError:
-            raise ApiError(400, "Bad Request: chat not found")
+        except ValueError as exc:
+            raise ApiError(400, "Bad Request: chat not found") from exc
 
     def _check_text(self, params: dict[str, Any]) -> str:
         text = params.get("text", "")
@@ -489,12 +487,10 @@ class FakeBotAPI:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates and timeout > 0:
             async with self._changed:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._changed.wait_for(lambda: bool(self._updates) or self._closing), timeout
                     )
-                except TimeoutError:
-                    pass
         return self._updates[:limit]
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:

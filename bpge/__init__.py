@@ -1,0 +1,1 @@
+"""Code shared by every layer of the assistant (indexer, bot, eval): configuration."""
