@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.lexical import analyze
+from bot.language import analyze
 from bot.retrieve import Hit, RecordHits, Retrieval
 from bot.schemas import Answer, Finding, Statement
 from bot.texts import text
@@ -46,8 +46,10 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         return "region"
     if named and "expert" in query.section_cues and not any(r.has_expert_commentary for r in named):
         return "no_experts"
-    if named and query.section_cues == {"contacts"} and not any(
-        s.type == "contacts" for r in named for s in r.sections
+    if (
+        named
+        and query.section_cues == {"contacts"}
+        and not any(s.type == "contacts" for r in named for s in r.sections)
     ):
         return "no_contacts"
     if query.wants_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:

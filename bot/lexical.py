@@ -1,76 +1,9 @@
-"""Spanish lexical search: accent folding, stop words, Snowball stemming, BM25 (bm25s)."""
+"""Spanish lexical search: BM25 (bm25s) over the tokens of `bot.language.analyze`."""
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_SPANISH
-
-from indexer.text import fold
-
-# Question words and fillers that say nothing about the topic, on top of the usual Spanish stop words.
-EXTRA_STOPWORDS = {
-    "cual",
-    "cuales",
-    "cuantos",
-    "cuantas",
-    "cuanto",
-    "cuanta",
-    "quien",
-    "quienes",
-    "que",
-    "como",
-    "donde",
-    "hay",
-    "alguna",
-    "alguno",
-    "algun",
-    "tenemos",
-    "tengo",
-    "dame",
-    "dime",
-    "quiero",
-    "puedo",
-    "sobre",
-    "hoy",
-    "favor",
-    "practica",
-    "practicas",
-    "experiencia",
-    "experiencias",
-    "ejemplo",
-    "ejemplos",
-    "buena",
-    "buenas",
-    "gestion",
-    "educativa",
-    "the",
-    "of",
-    "and",
-    "in",
-    "to",
-    "for",
-    "what",
-    "which",
-}
-_STOP = {fold(w) for w in STOPWORDS_SPANISH} | EXTRA_STOPWORDS
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("spanish")
-
-
-def analyze(text: str) -> list[str]:
-    """Folded, stop-word-free, stemmed tokens; numbers are kept whole ('297,961' → '297961')."""
-    folded = fold(re.sub(r"(?<=\d)[.,\s](?=\d{3}\b)", "", text))
-    words = [w for w in _TOKEN.findall(folded) if w not in _STOP and (len(w) > 1 or w.isdigit())]
-    return _stemmer().stemWords(words)
 
 
 class LexicalIndex:

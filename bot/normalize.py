@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import Stemmer
 from rapidfuzz.distance import DamerauLevenshtein
 from rapidfuzz.process import extractOne
 
-from indexer.text import fold
+from bot.language import fold, stem
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "prompts" / "vocabulary.toml"
 MAX_PHRASE_WORDS = 3
@@ -63,15 +62,6 @@ def spanish_stems() -> frozenset[str]:
     from spellchecker import SpellChecker
 
     return frozenset(stem(fold(w)) for w in SpellChecker(language="es").word_frequency.dictionary)
-
-
-def stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("spanish")
 
 
 @dataclass

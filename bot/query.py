@@ -4,72 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.language import FACT_CUES, SECTION_CUES, SECTIONS_OF_CUE, WHO_CUES, has_cue, is_english
 from indexer.models import Record
 from indexer.peru import regions_in
 from indexer.text import fold
-
-# Words that point at a kind of section (folded; matched as word prefixes).
-SECTION_CUES: dict[str, tuple[str, ...]] = {
-    "expert": (
-        "expert",
-        "recomend",
-        "recomiend",
-        "oportunidades de mejora",
-        "oportunidad de mejora",
-        "sugier",
-        "sugerenc",
-        "comento",
-        "comentarista",
-        "comentaron",
-        "destaco",
-        "destacaron",
-        "aspecto clave",
-        "aspectos clave",
-        "retroaliment",
-        "mejorar la practica",
-    ),
-    "contacts": ("contact", "correo", "email", "e mail", "escribir a", "comunicarme", "telefono"),
-    "results": (
-        "resultado",
-        "logro",
-        "logra",
-        "impacto",
-        "cuantos",
-        "cuantas",
-        "cuanto",
-        "porcentaje",
-        "aumento",
-        "incremento",
-        "results",
-        "achiev",
-    ),
-    "problem": ("problema", "problematica", "diagnostico", "situacion inicial", "antes de la practica"),
-    "strategies": ("estrategia", "que hicieron", "como lo hicieron", "acciones", "como implement", "en que consiste"),
-    "lessons": ("leccion", "aprendizajes de la experiencia"),
-    "event": ("pasantia", "intercambio", "comunidad de practica", " cop", "evento", "testimonio", "feria"),
-}
-SECTIONS_OF_CUE: dict[str, frozenset[str]] = {
-    "expert": frozenset({"expert_key_aspects", "expert_opportunities", "expert_recommendations"}),
-    "contacts": frozenset({"contacts"}),
-    "results": frozenset({"results"}),
-    "problem": frozenset({"problem"}),
-    "strategies": frozenset({"strategies"}),
-    "lessons": frozenset({"lessons"}),
-    "event": frozenset({"event"}),
-}
-FACT_CUES = (
-    "cuantos",
-    "cuantas",
-    "cuanto",
-    "cuanta",
-    "porcentaje",
-    "numero de",
-    "cifra",
-    "how many",
-    "how much",
-    "percentage",
-)
-WHO_CUES = ("quien", "quienes", "who", "nombre del", "nombre de la")
 
 
 @dataclass
@@ -110,11 +48,6 @@ class Query:
         return frozenset(out)
 
 
-def _has_cue(folded: str, cues: tuple[str, ...]) -> bool:
-    padded = f" {folded}"
-    return any(f" {c.strip()}" in padded for c in cues)
-
-
 def read_query(question: str, catalog: Catalog) -> Query:
     folded = fold(question)
     regions = regions_in(question)
@@ -129,42 +62,14 @@ def read_query(question: str, catalog: Catalog) -> Query:
             named = f" {name} " in padded
         if named:
             office_records |= ids
-    cues = {name for name, words in SECTION_CUES.items() if _has_cue(folded, words)}
+    cues = {name for name, words in SECTION_CUES.items() if has_cue(folded, words)}
     return Query(
         text=question,
         folded=folded,
         regions=regions,
         office_records=office_records,
         section_cues=cues,
-        wants_figure=_has_cue(folded, FACT_CUES),
-        wants_person=_has_cue(folded, WHO_CUES),
+        wants_figure=has_cue(folded, FACT_CUES),
+        wants_person=has_cue(folded, WHO_CUES),
         english=is_english(folded),
     )
-
-
-_ENGLISH = {
-    "the",
-    "which",
-    "what",
-    "who",
-    "how",
-    "is",
-    "are",
-    "of",
-    "in",
-    "to",
-    "and",
-    "for",
-    "with",
-    "does",
-    "did",
-    "schools",
-    "practices",
-    "address",
-}
-_SPANISH = {"el", "la", "los", "las", "que", "de", "en", "y", "para", "con", "por", "del", "se", "una", "un", "como"}
-
-
-def is_english(folded: str) -> bool:
-    words = folded.split()
-    return sum(w in _ENGLISH for w in words) > sum(w in _SPANISH for w in words)

@@ -1,8 +1,8 @@
 """Ranking practices by fusing several retrieval signals, per practice (pure functions, no model).
 
-Each signal (multilingual-e5 cosine "dense", USE cosine "dense2", Spanish BM25 "bm25") ranks the passages on its own. Scores of
-different signals are not comparable, their ranks are: a passage at rank r of a signal gives its record
-`weight / (rrf_k + r + 1)` (reciprocal-rank fusion), the record's best passage fully, its next ones with a
+Each signal (multilingual-e5 cosine "dense", USE cosine "dense2", Spanish BM25 "bm25") ranks the passages on
+its own. Scores of different signals are not comparable, their ranks are: a passage at rank r of a signal gives
+its record `weight / (rrf_k + r + 1)` (reciprocal-rank fusion), the record's best passage fully, its next ones with a
 decaying share (a practice that answers with several passages beats one lucky sentence). A record that the
 question names (by its office or region) is ranked as if a further signal put it first. Parts of the event and
 other documents yield to practices unless the question asks about the event.

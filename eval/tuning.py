@@ -62,9 +62,15 @@ def ranking_configs(base: RankingConfig) -> list[RankingConfig]:
     configs = []
     for values in itertools.product(*(RANKING_GRID[k] for k in keys)):
         chosen = dict(zip(keys, values, strict=True))
-        weights = {"dense": 1.0, "dense2": float(chosen.pop("dense2")), "bm25": float(chosen.pop("bm25"))}
+        weights = {"dense": 1.0, "dense2": _number(chosen.pop("dense2")), "bm25": _number(chosen.pop("bm25"))}
         configs.append(replace(base, signal_weights=weights, **chosen))  # type: ignore[arg-type]
     return configs
+
+
+def _number(value: object) -> float:
+    if not isinstance(value, int | float):
+        raise TypeError(f"grid value {value!r} is not a number")
+    return float(value)
 
 
 def expected_rank(retrieval: Retrieval, gold: Gold) -> int | None:
