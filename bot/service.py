@@ -173,7 +173,10 @@ class Assistant:
         records = files.records()
         passages = files.passages()
         retriever = Retriever(records, passages, dense)
-        sentence_encoder = self._encoder(_dense_info(manifest)["dense"]["model"], "query")
+        # sentences of an answer are compared with the question by the fast model (USE: ~10× e5's speed on a CPU)
+        dense_models = _dense_info(manifest)
+        sentence_model = dense_models.get("dense2", dense_models["dense"])["model"]
+        sentence_encoder = self._encoder(sentence_model, "query")
         composer = AnswerComposer(sentence_encoder, lambda: self._covered(records, manifest), calibration)
         log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
         return _Loaded(manifest["build"], manifest, records, retriever, composer)
