@@ -228,6 +228,12 @@ class Source(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def where(self) -> str:
+        """'offices (region)'."""
+        return where_label(self.offices, self.region)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def section_label(self) -> str:
         return SECTION_LABELS.get(self.section, self.section)
 
