@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.pages import STATIC_DIR, render_practice
 from bot.service import Assistant
@@ -257,18 +258,16 @@ def test_votes_copy_share_and_suggestions(page: Any, assistant: Assistant) -> No
     status = page.locator("#status")
     assert re.match(r"Respuesta lista\. \d+ fuentes?\.", status.inner_text())  # kept for screen readers
     page.get_by_role("button", name="Me sirvió", exact=True).click()
-    page.wait_for_function(
-        "document.querySelector('#actions .vote[data-vote=up]').getAttribute('aria-pressed') === 'true'"
-    )
+    page.locator("#actions .vote[data-vote=up][aria-pressed=true]").wait_for()
     items = assistant_feedback(assistant)
     assert items and items[0]["channel"] == "web" and items[0]["vote"] == "up" and "Pasco" in items[0]["question"]
 
     page.get_by_role("button", name="Copiar").click()
-    page.wait_for_function("document.querySelector('#status').textContent.includes('copiada')")
+    page.locator("#status", has_text="copiada").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert "Fuentes:" in copied and "/practicas/" in copied and "[1]" in copied
     page.get_by_role("button", name="Compartir").click()
-    page.wait_for_function("document.querySelector('#status').textContent.includes('/?q=')")
+    page.locator("#status", has_text="/?q=").wait_for()
     shared = page.evaluate("navigator.clipboard.readText()")
     assert "/?q=" in shared
     page.goto(shared)
@@ -297,7 +296,7 @@ def assistant_feedback(assistant: Assistant) -> list[dict[str, Any]]:
 def test_post_feedback_validates_in_spanish(assistant: Assistant, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    settings = assistant.settings.model_copy(update={"data_dir": tmp_path, "admin_token": "s3"})
+    settings = assistant.settings.model_copy(update={"data_dir": tmp_path, "admin_token": SecretStr("s3")})
     with TestClient(create_app(settings, assistant)) as client:
         bad = client.post("/api/feedback", json={"answer_id": "x", "question": "", "vote": "meh"})
         assert bad.status_code == 422 and "detail" in bad.json()
