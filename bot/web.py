@@ -223,10 +223,10 @@ class _LazyAssistant:
 
 def _include_optional_routers(app: FastAPI, settings: Settings) -> None:
     """Telegram webhook and feedback API, and the page."""
+    from bot.feedback import FeedbackStore
+    from bot.feedback_api import feedback_router
     from bot.pages import pages_router
     from bot.telegram.app import telegram_webhook_router
-    from bot.telegram.feedback import FeedbackStore
-    from bot.telegram.feedback_api import feedback_router
 
     app.include_router(telegram_webhook_router(lambda: app.state.telegram))
 

@@ -68,6 +68,8 @@ class WebSettings(_Layer):
     host: str = Field("127.0.0.1", alias="BPGE_HOST")
     port: int = Field(8000, alias="BPGE_PORT")
     admin_token: SecretStr | None = Field(None, alias="BPGE_ADMIN_TOKEN")
+    # The address people open (links in Telegram); unset: http://{BPGE_HOST}:{BPGE_PORT}
+    public_url: str | None = Field(None, alias="BPGE_PUBLIC_URL")
 
 
 class TelegramSettings(_Layer):

@@ -1,4 +1,4 @@
-"""Take docs/screenshot.png: the page with an answer and an open citation.
+"""Take docs/screenshot.png (desktop: an answer and an open citation) and docs/screenshot-phone.png (390 px).
 
     python docs/make_screenshot.py [--data DIR] [--out docs/screenshot.png]
 
@@ -84,6 +84,11 @@ def main() -> int:
             page.mouse.move(0, 0)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="es-PE")
+            phone.goto(f"http://127.0.0.1:{port}/?{urlencode({'q': QUESTION})}")
+            phone.wait_for_selector("#suggestions:not([hidden]) .chip", timeout=30_000)
+            phone.locator("#answer").scroll_into_view_if_needed()
+            phone.screenshot(path=str(args.out.with_name(args.out.stem + "-phone.png")), full_page=True)
             browser.close()
     finally:
         server.should_exit = True

@@ -6,8 +6,9 @@ A field is named once here; the API's JSON is these models serialised.
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import quote, urlencode
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr, computed_field
 
 SectionType = Literal[
     "problem",
@@ -51,6 +52,21 @@ def location_label(page: int | None, slide: int | None, lines: tuple[int, int]) 
     if slide is not None:
         return f"diapositiva {slide}"
     return f"línea {lines[0]}" if lines[0] == lines[1] else f"líneas {lines[0]}–{lines[1]}"
+
+
+def where_label(offices: list[str], region: str | None) -> str:
+    """'DRE X, UGEL Y, otras 9 oficinas (Region)': the one way offices are named to users."""
+    shown = offices if len(offices) <= 3 else [*offices[:2], f"otras {len(offices) - 2} oficinas"]
+    where = ", ".join(shown)
+    if region and region.lower() not in where.lower():
+        where = f"{where} ({region})" if where else region
+    return where
+
+
+def practice_label(title: str, offices: list[str], region: str | None) -> str:
+    """'Title — offices (region)', how a practice is named to users (web, Telegram, answers)."""
+    where = where_label(offices, region)
+    return f"{title} — {where}" if where else title
 
 
 class Section(BaseModel):
@@ -110,13 +126,7 @@ class Record(BaseModel):
 
     def label(self) -> str:
         """'Title — offices (region)', how a practice is named to users."""
-        offices = (
-            self.offices if len(self.offices) <= 3 else [*self.offices[:2], f"otras {len(self.offices) - 2} oficinas"]
-        )
-        where = ", ".join(offices)
-        if self.region and self.region.lower() not in where.lower():
-            where = f"{where} ({self.region})" if where else self.region
-        return f"{self.title} — {where}" if where else self.title
+        return practice_label(self.title, self.offices, self.region)
 
 
 class Passage(BaseModel):
@@ -207,3 +217,44 @@ class Source(BaseModel):
             page=section.page,
             slide=section.slide,
         )
+
+    # Shown fields, computed once here and serialised with the source (the page renders them as they come).
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> str:
+        """'Practice — offices (region)'."""
+        return practice_label(self.practice, self.offices, self.region)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def where(self) -> str:
+        """'offices (region)'."""
+        return where_label(self.offices, self.region)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def section_label(self) -> str:
+        return SECTION_LABELS.get(self.section, self.section)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def place(self) -> str:
+        """Where in the document: 'página 27', 'diapositiva 5' or 'líneas 10–14'."""
+        return self.location()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def href(self) -> str:
+        """The practice sheet with this passage highlighted (relative to the site)."""
+        return cited_href(self.practice_id, self.document, self.lines)
+
+
+def sheet_href(practice_id: str) -> str:
+    return "/practicas/" + quote(practice_id, safe="")
+
+
+def cited_href(practice_id: str, document: str, lines: tuple[int, int]) -> str:
+    """`/practicas/{id}?doc=…&lineas=a-b#citado`: the sheet, scrolled to the cited passage."""
+    query = urlencode({"doc": document, "lineas": f"{lines[0]}-{lines[1]}"})
+    return f"{sheet_href(practice_id)}?{query}#citado"

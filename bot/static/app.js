@@ -6,22 +6,6 @@
 "use strict";
 
 (function () {
-  // Mirrors indexer.models.SECTION_LABELS (a test keeps them in step).
-  const SECTION_LABELS = {
-    problem: "Problema",
-    objectives: "Objetivos",
-    strategies: "Estrategias",
-    results: "Resultados",
-    lessons: "Lecciones aprendidas",
-    contacts: "Contactos",
-    gallery: "Galería",
-    expert_key_aspects: "Aspecto clave (experto)",
-    expert_opportunities: "Oportunidades de mejora (experto)",
-    expert_recommendations: "Recomendaciones del experto",
-    event: "Intercambio",
-    other: "Texto",
-  };
-
   const MESSAGES = {
     loading: "Buscando en el corpus…",
     writing: "Redactando la respuesta…",
@@ -34,6 +18,12 @@
     extractive: "Respuesta compuesta con frases tomadas de las fuentes citadas.",
     abstained: "Sin respuesta en el corpus",
     sources: (n) => (n === 1 ? "1 fuente" : n + " fuentes"),
+    thanks: "Gracias por su opinión.",
+    voteFailed: "No se pudo guardar su opinión; intente de nuevo.",
+    copied: "Respuesta copiada con sus fuentes.",
+    shared: "Enlace copiado: ",
+    copyFailed: "No se pudo copiar; seleccione el texto y cópielo.",
+    sourcesTitle: "Fuentes:",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -73,36 +63,10 @@
     return node;
   }
 
-  function sectionLabel(code) {
-    return SECTION_LABELS[code] || code || "";
-  }
-
-  function locationLabel(source) {
-    if (source.page) return "página " + source.page;
-    if (source.slide) return "diapositiva " + source.slide;
-    return linesLabel(source.lines);
-  }
-
-  function linesLabel(lines) {
-    if (!Array.isArray(lines) || lines.length < 2) return "";
-    return lines[0] === lines[1] ? "línea " + lines[0] : "líneas " + lines[0] + "–" + lines[1];
-  }
-
-  /** "DRE Ayacucho, UGEL Cangallo, otras 9 oficinas (Ayacucho)", as the server names practices. */
-  function whereLabel(source) {
-    let offices = source.offices || [];
-    if (offices.length > 3) offices = [offices[0], offices[1], "otras " + (offices.length - 2) + " oficinas"];
-    let where = offices.join(", ");
-    const reg = source.region || "";
-    if (reg && !where.toLowerCase().includes(reg.toLowerCase())) where = where ? where + " (" + reg + ")" : reg;
-    return where;
-  }
-
-  function practiceHref(source) {
-    const params = new URLSearchParams();
-    if (source.document) params.set("doc", source.document);
-    if (Array.isArray(source.lines)) params.set("lineas", source.lines[0] + "-" + source.lines[1]);
-    return "/practicas/" + encodeURIComponent(source.practice_id) + "?" + params.toString() + "#citado";
+  // Labels, places and links come from the server (indexer.models.Source), never recomputed here.
+  function sourceMeta(s) {
+    return [s.where, s.section_label,
+      [s.document_title || s.document, s.place].filter(Boolean).join(", ")].filter(Boolean).join(" · ");
   }
 
   function excerpt(text, max) {
@@ -142,7 +106,7 @@
     askButton.disabled = loading;
     askButton.textContent = loading ? "Buscando…" : "Preguntar";
     answerBox.setAttribute("aria-busy", loading ? "true" : "false");
-    statusBox.textContent = loading ? message || MESSAGES.loading : "";
+    if (loading) statusBox.textContent = message || MESSAGES.loading;
     statusBox.classList.toggle("loading", loading);
     if (loading) result.dataset.state = "loading";
   }
@@ -156,6 +120,8 @@
     sourcesBlock.hidden = true;
     sourcesList.replaceChildren();
     sources = new Map();
+    $("actions").hidden = true;
+    $("suggestions").hidden = true;
     closePassage(false);
   }
 
@@ -172,18 +138,19 @@
   // ------------------------------------------------------------ answer
 
   /** One paragraph's text with every [n] (or [n, m]) turned into citation buttons. */
-  function paragraphWithCitations(text) {
+  function paragraphWithCitations(text, turn) {
+    const map = turn || sources;
     const p = el("p");
     const pattern = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
     let last = 0;
     let match;
     while ((match = pattern.exec(text)) !== null) {
       const numbers = match[1].split(/\s*[,;]\s*/).map(Number);
-      if (!numbers.every((n) => sources.has(n))) continue; // not a citation of ours: leave as text
+      if (!numbers.every((n) => map.has(n))) continue; // not a citation of ours: leave as text
       p.append(document.createTextNode(text.slice(last, match.index)));
       const group = el("span", { className: "cites" });
       for (const n of numbers) {
-        const s = sources.get(n);
+        const s = map.get(n);
         group.append(
           el("button", {
             type: "button",
@@ -192,9 +159,9 @@
             "aria-controls": "passage",
             "aria-expanded": "false",
             "aria-label": "Fuente " + n + ": " + s.practice,
-            title: s.practice + " — " + sectionLabel(s.section),
+            title: s.practice + " — " + s.section_label,
             text: String(n),
-            onclick: (event) => openPassage(n, event.currentTarget),
+            onclick: (event) => openPassage(n, event.currentTarget, turn),
           })
         );
       }
@@ -216,13 +183,16 @@
       .split(/\n\s*\n/)
       .map((p) => p.trim())
       .filter(Boolean);
-    for (const paragraph of paragraphs) answerBox.append(paragraphWithCitations(paragraph));
+    const turn = sources;
+    for (const paragraph of paragraphs) answerBox.append(paragraphWithCitations(paragraph, turn));
     if (!data.abstained) {
       answerBox.append(
         el("p", { className: "mode", text: data.mode === "generated" ? MESSAGES.generated : MESSAGES.extractive })
       );
     }
     renderSources(data.sources || []);
+    renderActions(data);
+    renderSuggestions(data);
     result.dataset.state = "done";
   }
 
@@ -231,9 +201,7 @@
     sourcesBlock.hidden = list.length === 0;
     $("sources-title").textContent = "Fuentes (" + MESSAGES.sources(list.length) + ")";
     for (const s of list) {
-      const meta = [whereLabel(s), sectionLabel(s.section), [s.document_title || s.document, locationLabel(s)].filter(Boolean).join(", ")]
-        .filter(Boolean)
-        .join(" · ");
+      const meta = sourceMeta(s);
       sourcesList.append(
         el(
           "li",
@@ -253,7 +221,7 @@
             }),
             el(
               "a",
-              { className: "ficha", href: practiceHref(s) },
+              { className: "ficha", href: s.href },
               "Ver ficha",
               el("span", { className: "visually-hidden", text: " de «" + s.practice + "»" })
             )
@@ -275,23 +243,23 @@
 
   // ------------------------------------------------------------ passage panel
 
-  function openPassage(n, opener) {
-    const s = sources.get(n);
+  function openPassage(n, opener, turn) {
+    const s = (turn || sources).get(n);
     if (!s) return;
     lastOpener = opener || null;
     for (const b of document.querySelectorAll(".cite[aria-expanded='true']")) b.setAttribute("aria-expanded", "false");
     for (const b of document.querySelectorAll(".cite[data-n='" + n + "']")) b.setAttribute("aria-expanded", "true");
     $("passage-title").textContent = "Fuente " + n;
     $("passage-practice").textContent = s.practice;
-    $("passage-where").textContent = whereLabel(s) || "—";
-    $("passage-section").textContent = sectionLabel(s.section);
-    $("passage-document").textContent = [s.document_title || s.document, locationLabel(s)].filter(Boolean).join(", ");
+    $("passage-where").textContent = s.where || "—";
+    $("passage-section").textContent = s.section_label;
+    $("passage-document").textContent = [s.document_title || s.document, s.place].filter(Boolean).join(", ");
     const quote = $("passage-text");
     quote.replaceChildren();
     for (const block of String(s.text || "").split(/\n\s*\n/)) {
       if (block.trim()) quote.append(el("p", { text: block.trim() }));
     }
-    $("passage-link").href = practiceHref(s);
+    $("passage-link").href = s.href;
     panel.hidden = false;
     document.body.classList.add("passage-open");
     panel.focus({ preventScroll: window.matchMedia("(min-width: 60rem)").matches });
@@ -315,6 +283,7 @@
 
   function requestBody(text) {
     const body = { question: text };
+    if (conversationId) body.conversation_id = conversationId;
     const filters = {};
     if (region.value) filters.region = region.value;
     if (section.value) filters.section = section.value;
@@ -414,7 +383,10 @@
     if (current) current.abort();
     const controller = new AbortController();
     current = controller;
+    keepTurn();
     reset();
+    $("current-question").textContent = text;
+    $("current-question").hidden = !conversationId;
     setLoading(true);
     rememberInUrl(text);
     if (result.getBoundingClientRect().top > window.innerHeight * 0.75) {
@@ -427,6 +399,12 @@
       if (data === null) data = await askPlain(body, controller.signal);
       if (current !== controller) return;
       setLoading(false);
+      last = { question: text, data: data, answerId: data.answer_id || newId() };
+      if (data.conversation_id) {
+        conversationId = data.conversation_id;
+        $("thread-head").hidden = false;
+        $("current-question").hidden = $("thread").children.length === 0;
+      }
       renderAnswer(data);
       statusBox.textContent = data.abstained ? MESSAGES.abstained + "." : "Respuesta lista. " + MESSAGES.sources((data.sources || []).length) + ".";
     } catch (err) {
@@ -439,6 +417,147 @@
       }
     }
   }
+
+  // ------------------------------------------------------------ acting on an answer
+
+  let last = null; // {question, data, answerId} of the answer on screen
+  let conversationId = null; // set when the server keeps a conversation
+
+  function newId() {
+    return "web-" + (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+  }
+
+  function asText(entry) {
+    const lines = [entry.question, "", String(entry.data.answer || "").trim()];
+    const list = entry.data.sources || [];
+    if (list.length) {
+      lines.push("", MESSAGES.sourcesTitle);
+      for (const s of list) lines.push("[" + s.n + "] " + s.label + " · " + sourceMeta(s).split(" · ").slice(1).join(" · ") + " — " + location.origin + s.href);
+    }
+    return lines.join("\n");
+  }
+
+  function shareUrl(entry) {
+    return location.origin + "/?" + new URLSearchParams({ q: entry.question }).toString();
+  }
+
+  async function copy(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  function renderActions(data) {
+    const box = $("actions");
+    box.hidden = false;
+    for (const b of box.querySelectorAll(".vote")) {
+      b.setAttribute("aria-pressed", "false");
+    }
+    const link = $("share-answer");
+    link.dataset.url = shareUrl({ question: last ? last.question : question.value });
+  }
+
+  async function vote(button) {
+    if (!last) return;
+    const body = {
+      answer_id: last.answerId,
+      question: last.question,
+      answer: String(last.data.answer || "").slice(0, 8000),
+      vote: button.dataset.vote,
+      channel: "web",
+    };
+    try {
+      const response = await fetch("/api/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) throw await readError(response);
+      for (const b of document.querySelectorAll("#actions .vote")) b.setAttribute("aria-pressed", b === button ? "true" : "false");
+      statusBox.textContent = MESSAGES.thanks;
+    } catch (err) {
+      statusBox.textContent = err instanceof HttpError ? err.message : MESSAGES.voteFailed;
+    }
+  }
+
+  for (const b of document.querySelectorAll("#actions .vote")) b.addEventListener("click", () => vote(b));
+  $("copy-answer").addEventListener("click", async () => {
+    if (!last) return;
+    statusBox.textContent = (await copy(asText(last))) ? MESSAGES.copied : MESSAGES.copyFailed;
+  });
+  $("share-answer").addEventListener("click", async () => {
+    if (!last) return;
+    const url = shareUrl(last);
+    if (navigator.share && window.matchMedia("(pointer: coarse)").matches) {
+      try {
+        await navigator.share({ title: last.question, url: url });
+        return;
+      } catch (_) {
+        /* cancelled: fall back to copying */
+      }
+    }
+    statusBox.textContent = (await copy(url)) ? MESSAGES.shared + url : url;
+  });
+
+  /** 2–3 follow-ups built from what the cited practice actually has. */
+  async function renderSuggestions(data) {
+    const box = $("suggestions");
+    const list = $("suggestion-list");
+    list.replaceChildren();
+    box.hidden = true;
+    const cited = [];
+    for (const s of data.sources || []) if (!cited.some((c) => c.practice_id === s.practice_id)) cited.push(s);
+    if (data.abstained || !cited.length) return;
+    const main = cited[0];
+    let record = null;
+    try {
+      const response = await fetch("/api/practices/" + encodeURIComponent(main.practice_id), { headers: { Accept: "application/json" } });
+      if (response.ok) record = await response.json();
+    } catch (_) {
+      return;
+    }
+    if (!record || record.kind !== "practice") return;
+    const name = record.region || (record.offices || [])[0] || record.title;
+    const has = (type) => (record.sections || []).some((s) => s.type === type);
+    const ideas = [];
+    if (has("results") && data.intent !== "results") ideas.push("¿Qué resultados tuvo la práctica de " + name + "?");
+    if ((record.experts || []).length && data.intent !== "experts") ideas.push("¿Qué recomendaron los expertos a " + name + "?");
+    if (has("contacts") && data.intent !== "contact") ideas.push("¿A quién contacto sobre la práctica de " + name + "?");
+    const other = cited.find((c) => c.practice_id !== main.practice_id);
+    if (other && other.region && other.region !== name) ideas.push("Compare la práctica de " + name + " con la de " + other.region);
+    for (const idea of ideas.slice(0, 3)) {
+      list.append(el("button", { type: "button", className: "chip", text: idea, onclick: () => { question.value = idea; ask(idea); } }));
+    }
+    box.hidden = list.children.length === 0;
+  }
+
+  /** With a conversation, the answer on screen joins the thread before the next one. */
+  function keepTurn() {
+    if (!conversationId || !last) return;
+    const item = el("li", { className: "turn" }, el("p", { className: "turn-question", text: last.question }));
+    const turn = new Map((last.data.sources || []).map((s) => [s.n, s]));
+    const body = el("div", { className: "answer" });
+    for (const p of String(last.data.answer || "").split(/\n\s*\n/).map((x) => x.trim()).filter(Boolean)) body.append(paragraphWithCitations(p, turn));
+    item.append(body);
+    $("thread").append(item);
+    $("thread").hidden = false;
+  }
+
+  $("new-conversation").addEventListener("click", () => {
+    conversationId = null;
+    last = null;
+    $("thread").replaceChildren();
+    $("thread").hidden = true;
+    $("thread-head").hidden = true;
+    $("current-question").hidden = true;
+    result.hidden = true;
+    question.value = "";
+    history.replaceState(null, "", "/");
+    question.focus();
+  });
 
   // ------------------------------------------------------------ URL, regions, events
 

@@ -22,6 +22,7 @@ from bot.telegram.handlers import BotHandlers, parse_allowed_chats
 from bot.telegram.processor import PerChatUpdateProcessor
 from bot.telegram.redact import protect
 from bot.telegram.texts import Texts, default_texts
+from bot.views import public_base
 from bpge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class TelegramBot:
         self.handlers = BotHandlers(
             assistant,
             self.store,
-            texts or default_texts(),
+            (texts or default_texts()).with_site(public_base(settings)),
             allowed_chats=parse_allowed_chats(settings.telegram_allowed_chats),
             rate_limit_per_minute=settings.telegram_rate_limit_per_minute,
             context_ttl_s=settings.telegram_context_ttl_s,

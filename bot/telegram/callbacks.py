@@ -18,6 +18,9 @@ MORE = "m"  # m:<token>               "Más resultados"
 VOTE = "v"  # v:<token>:<u|d>         👍 / 👎
 EXAMPLE = "q"  # q:<index>             an example question from /start
 REGION = "r"  # r:<region>            the practices of a region
+SECTION = "s"  # s:<code>:<practice id> one section of a practice sheet
+
+SECTION_CODES = {"problem": "p", "strategies": "e", "results": "r", "experts": "x", "contacts": "c"}
 
 
 def digest(value: str) -> str:

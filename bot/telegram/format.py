@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from bot.schemas import Answer
 from bot.telegram.texts import Texts
-from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Record, Section, Source
+from bot.views import QUICK_LABELS, PracticeSheet, SourceView, ask_href, shorten
+from indexer.models import Record, Source, sheet_href, where_label
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units after entity parsing
 SNIPPET_CHARS = 280
@@ -74,131 +75,144 @@ def _markers(numbers: Iterable[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-MAX_OFFICES = 3
+ANSWER_BUDGET = 1500  # displayed characters of an answer, sources included: about one phone screen and a half
+STATEMENT_CHARS = 240
+MAX_STATEMENTS = 3
+MAX_FINDINGS = 3
 
 
-def _where(offices: list[str], region: str | None, max_offices: int | None = None) -> str:
-    """'DRE X, UGEL Y (Region)'; with `max_offices`, longer lists end in '+N'."""
-    shown = (
-        offices
-        if max_offices is None or len(offices) <= max_offices
-        else [*offices[:max_offices], f"+{len(offices) - max_offices}"]
-    )
-    where = ", ".join(shown)
-    if region and region.lower() not in where.lower():
-        where = f"{where} ({region})" if where else region
-    return where
+def link(href: str, label: str) -> str:
+    return f'<a href="{html.escape(href, quote=True)}">{esc(label)}</a>'
 
 
-def source_practice(source: Source) -> str:
-    """'Practice — offices (region)' for a source."""
-    where = _where(source.offices, source.region, MAX_OFFICES)
-    return f"{source.practice} — {where}" if where else source.practice
+def render_source(source: Source, texts: Texts) -> str:
+    """'[1] Ayacucho · Estrategias · Reporte del I Intercambio, pág. 12', linked to the cited passage."""
+    view = SourceView.of(source)
+    return f"[{view.n}] " + link(texts.url(view.href), view.citation)
 
 
-def render_source(source: Source, texts: Texts, *, with_practice: bool = True) -> str:
-    """[n] Practice — offices · Section · document title, página N / diapositiva N / líneas a–b"""
-    section = SECTION_LABELS.get(source.section, source.section)
-    parts = [f"[{source.n}]"]
-    if with_practice:
-        parts.append(f"<b>{esc(source_practice(source))}</b> ·")
-    document = source.document_title or source.document
-    parts.append(f"{esc(section)} · <i>{esc(document)}</i>, {esc(source.location())}")
-    return " ".join(parts)
-
-
-def render_sources(sources: list[Source], texts: Texts) -> str:
-    """The numbered sources, grouped under their practice (practice and offices said once)."""
+def render_sources(sources: list[Source], texts: Texts, *, titled: frozenset[str] = frozenset()) -> str:
+    """The numbered sources, one short line each; a practice's title is said once (here only when
+    the answer above has not named it)."""
     if not sources:
         return ""
     groups: dict[str, list[Source]] = {}
     for s in sources:
         groups.setdefault(s.practice_id or s.practice, []).append(s)
-    blocks = []
-    for group in groups.values():
-        lines = [f"<b>{esc(source_practice(group[0]))}</b>"]
-        lines.extend(render_source(s, texts, with_practice=False) for s in group)
-        blocks.append("\n".join(lines))
-    return texts.html("sources_header") + "\n" + "\n".join(blocks)
+    lines = [texts.html("sources_header")]
+    for practice_id, group in groups.items():
+        if practice_id not in titled:
+            lines.append("<b>" + link(texts.url(sheet_href(group[0].practice_id)), group[0].practice) + "</b>")
+        lines.extend(render_source(s, texts) for s in group)
+    return "\n".join(lines)
 
 
-def render_answer(answer: Answer, texts: Texts, *, header: str = "") -> str:
-    """The answer followed by its numbered sources: an extractive answer per practice, each
-    statement with its [n]; a generated answer as the model wrote it (already checked)."""
+def _statement(text: str, sources: list[int]) -> str:
+    text = " ".join(text.split())
+    marks = _MARKER.search(text)
+    body = text[: marks.start()] if marks else text
+    tail = marks.group(0).strip() if marks else _markers(sources)
+    return f"• {esc(shorten(body, STATEMENT_CHARS))} {tail}".rstrip()
+
+
+def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int = ANSWER_BUDGET) -> str:
+    """The answer then its compact numbered sources, within about `budget` displayed characters.
+    An extractive answer names each practice once (linked to its sheet) with its statements; a
+    generated one is shown as written, cut at a sentence with a link to the full answer."""
     blocks: list[str] = [header] if header else []
+    titled: set[str] = set()
+    sources = render_sources(answer.sources, texts, titled=frozenset(f.practice_id for f in answer.findings))
     if answer.findings and not answer.abstained and answer.mode != "generated":
         if answer.intro:
             blocks.append(esc(answer.intro))
-        for finding in answer.findings:
-            lines = [f"<b>{esc(finding.label or finding.title)}</b>"]
-            for st in finding.statements:
-                text = " ".join(st.text.split())
-                marks = _markers(st.sources) if st.sources and not _MARKER.search(text) else ""
-                lines.append(f"• {esc(text)} {marks}".rstrip())
+        room = budget - len(strip_tags(sources)) - len(strip_tags("\n\n".join(blocks)))
+        findings = answer.findings[:MAX_FINDINGS]
+        per = max(1, min(MAX_STATEMENTS, room // max(1, len(findings)) // (STATEMENT_CHARS // 2)))
+        for finding in findings:
+            titled.add(finding.practice_id)
+            lines = ["<b>" + link(texts.url(sheet_href(finding.practice_id)), finding.label or finding.title) + "</b>"]
+            lines.extend(_statement(st.text, st.sources) for st in finding.statements[:per])
             blocks.append("\n".join(lines))
         if answer.outro:
             blocks.append(esc(answer.outro))
     else:
-        blocks.append(esc(re.sub(r"\n{3,}", "\n\n", answer.answer.strip())))
+        text = re.sub(r"\n{3,}", "\n\n", answer.answer.strip())
+        room = max(400, budget - len(strip_tags(sources)) - 80)
+        if len(text) > room:
+            text = shorten(text, room)
+            blocks.append(esc(text) + "\n" + link(texts.url(ask_href(answer.question)), texts.plain("read_more")))
+        else:
+            blocks.append(esc(text))
     if answer.sources:
-        blocks.append(render_sources(answer.sources, texts))
+        blocks.append(sources)
     return "\n\n".join(b for b in blocks if b)
 
 
 def render_search(header: str, sources: list[Source], texts: Texts) -> str:
-    """Search results: each passage with its source line and a short snippet."""
-    items = []
+    """Search results: each passage's practice (once), its source line and a short snippet."""
+    items = [header]
+    seen: set[str] = set()
     for s in sources:
-        items.append(f"{render_source(s, texts)}\n<i>{esc(snippet(s.text))}</i>")
-    return "\n\n".join([header, *items])
+        title = ""
+        if s.practice_id not in seen:
+            seen.add(s.practice_id)
+            title = "<b>" + link(texts.url(sheet_href(s.practice_id)), s.practice) + "</b>\n"
+        items.append(f"{title}{render_source(s, texts)}\n<i>{esc(snippet(s.text, 200))}</i>")
+    return "\n\n".join(items)
 
 
-_SHEET_ORDER = ["problem", "objectives", "strategies", "results", "lessons"]
-
-
-def _section_group(sections: list[Section], kind: str) -> list[Section]:
-    return [s for s in sections if s.type == kind]
-
-
-def render_practice_sheet(record: Record, texts: Texts) -> str:
-    """The practice sheet: problem, objectives, strategies, results, lessons, expert
-    recommendations, contacts and documents."""
-    blocks = [f"📄 <b>{esc(record.title)}</b>"]
+def render_sheet_card(sheet: PracticeSheet, texts: Texts) -> str:
+    """A practice in one message: where, a short summary, the expert's main recommendation,
+    contacts and the link to the full sheet (its sections come one by one from buttons)."""
+    blocks = [f"📄 <b>{esc(sheet.title)}</b>"]
     meta = []
-    if record.region:
-        meta.append(f"{texts.html('sheet.region')}: {esc(record.region)}")
-    if record.offices:
-        meta.append(f"{texts.html('sheet.offices')}: {esc(', '.join(record.offices))}")
+    if sheet.region:
+        meta.append(f"{texts.html('sheet.region')}: {esc(sheet.region)}")
+    if sheet.offices:
+        meta.append(f"{texts.html('sheet.offices')}: {esc(where_label(sheet.offices, None))}")
     if meta:
         blocks.append("\n".join(meta))
-    own = [s for s in record.sections if s.type not in EXPERT_SECTIONS]
-    for kind in _SHEET_ORDER:
-        group = _section_group(own, kind)
-        if group:
-            body = "\n\n".join(corpus_html(s.text) for s in group if s.text.strip())
-            blocks.append(f"<b>{esc(SECTION_LABELS[kind])}</b>\n{body}".rstrip())
-    recommendations = []
-    for expert in record.experts:
-        secs = expert.recommendations or []
-        if not secs:
-            continue
-        who = esc(expert.expert) + (f" ({esc(expert.role)})" if expert.role else "")
-        body = "\n\n".join(corpus_html(s.text) for s in secs if s.text.strip())
-        recommendations.append(f"<i>{who}</i>\n{body}")
-    own_recs = _section_group(record.sections, "expert_recommendations")
-    for s in own_recs:
-        who = f"<i>{esc(s.expert)}</i>\n" if s.expert else ""
-        recommendations.append(who + corpus_html(s.text))
-    if recommendations:
-        blocks.append(f"<b>{texts.html('sheet.experts')}</b>\n" + "\n\n".join(recommendations))
-    contacts = _section_group(own, "contacts")
-    if contacts:
-        body = "\n\n".join(corpus_html(s.text) for s in contacts if s.text.strip())
-        blocks.append(f"<b>{esc(SECTION_LABELS['contacts'])}</b>\n{body}".rstrip())
-    documents = list(dict.fromkeys([*record.documents, *(s.document for s in record.all_sections())]))
-    if documents:
-        blocks.append(f"<b>{texts.html('sheet.documents')}</b>\n" + "\n".join(f"• {esc(d)}" for d in documents))
+    if sheet.summary:
+        blocks.append(esc(sheet.summary))
+    if sheet.recommendation:
+        blocks.append(texts.html("sheet.recommendation", expert=sheet.recommendation_by, text=sheet.recommendation))
+    blocks.append(render_contacts(sheet, texts))
+    blocks.append(link(texts.url(sheet.href), texts.plain("sheet.web_link")))
+    return "\n\n".join(b for b in blocks if b)
+
+
+def render_contacts(sheet: PracticeSheet, texts: Texts) -> str:
+    if not sheet.contacts:
+        return texts.html("sheet.no_contacts") if sheet.kind == "practice" else ""
+    lines = [f"<b>{texts.html('sheet.contacts')}</b>"]
+    for c in sheet.contacts:
+        who = esc(c.name) + (f" — {esc(c.role)}" if c.role else "")
+        lines.append(f"• {who}" + "".join(f"\n  {esc(e)}" for e in c.emails))
+    return "\n".join(lines)
+
+
+def render_sheet_section(sheet: PracticeSheet, key: str, texts: Texts) -> str:
+    """One section of a practice (Problema, Estrategias, Resultados, Expertos, Contactos)."""
+    label = QUICK_LABELS.get(key, key)
+    head = f"📄 <b>{esc(sheet.title)}</b> · {esc(label)}"
+    if key == "contacts":
+        return f"{head}\n\n{render_contacts(sheet, texts)}"
+    blocks = [head]
+    for title, text in sheet.section_text(key):
+        if text.strip():
+            blocks.append(f"<b>{esc(title)}</b>\n{corpus_html(text)}" if title != label else corpus_html(text))
+    if len(blocks) == 1:
+        blocks.append(texts.html("section_missing", section=label))
+    origin = sheet.section_origin(key)
+    if origin:
+        blocks.append(f"<i>{texts.html('sheet.origin')}: {esc(_strip_lines(origin))}</i>")
+    blocks.append(link(texts.url(sheet.href), texts.plain("sheet.web_link")))
     return "\n\n".join(blocks)
+
+
+def _strip_lines(origin: str) -> str:
+    """Document names without line numbers (pages and slides stay)."""
+    return re.sub(r",\s*l[ií]neas? [0-9–-]+", "", origin)
 
 
 def render_practice_list(records: list[Record]) -> str:

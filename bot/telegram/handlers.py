@@ -40,14 +40,16 @@ from bot.telegram.feedback import FeedbackStore
 from bot.telegram.followup import asked_section, is_followup
 from bot.telegram.format import (
     render_practice_list,
-    render_practice_sheet,
     render_regions,
     render_search,
+    render_sheet_card,
+    render_sheet_section,
     snippet,
 )
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.replies import EDIT_EVERY_S, reply_with_answer, send_html, typing
 from bot.telegram.texts import Texts
+from bot.views import QUICK_LABELS, PracticeSheet
 from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Record, Source
 
 log = logging.getLogger(__name__)
@@ -512,6 +514,8 @@ class BotHandlers:
                 return
             await query.answer()
             await self._send_sheet(context.bot, chat_id, record)
+        elif kind == cb.SECTION:
+            await self._section(query, value, hashed, chat_id, context.bot)
         elif kind == cb.MORE:
             await self._more_results(update, context, value)
         elif kind == cb.EXAMPLE:
@@ -553,6 +557,8 @@ class BotHandlers:
         await query.answer(self.texts.plain("feedback_thanks" if stored else "button_expired"))
 
     async def _more_results(self, update: Update, context: ContextTypes.DEFAULT_TYPE, value: str) -> None:
+        """Further passages that pass the answer's own relevance bar: from the practices the answer
+        cited, or scoring at least as well as the weakest source shown; never unrelated practices."""
         query = update.callback_query
         chat_id = update.effective_chat.id
         answer_id = await asyncio.to_thread(self.store.answer_for_token, value, chat_id)
@@ -562,9 +568,13 @@ class BotHandlers:
             return
         await query.answer()
         shown = {(s["document"], tuple(s["lines"])) for s in stored["sources"]}
+        cited = {s["practice_id"] for s in stored["sources"]}
+        bar = min((float(s.get("score", 0.0)) for s in stored["sources"]), default=float("inf"))
         async with typing(context.bot, chat_id):
             found: list[Source] = await self.runner.call(self.assistant.search, stored["question"], len(shown) + MORE_K)
-        extra = [s for s in found if (s.document, tuple(s.lines)) not in shown][:MORE_K]
+        extra = [
+            s for s in found if (s.document, tuple(s.lines)) not in shown and (s.practice_id in cited or s.score >= bar)
+        ][:MORE_K]
         if not extra:
             await send_html(context.bot, chat_id, self.texts.html("no_more_results"))
             return
@@ -575,7 +585,36 @@ class BotHandlers:
         await send_html(context.bot, chat_id, render_search(header, extra, self.texts), keyboard=keyboard)
 
     async def _send_sheet(self, bot: Any, chat_id: int, record: Record) -> None:
-        await send_html(bot, chat_id, render_practice_sheet(record, self.texts))
+        """The practice in ONE message (summary, recommendation, contacts, link) with a button per section."""
+        sheet = PracticeSheet.of(record)
+        await send_html(bot, chat_id, render_sheet_card(sheet, self.texts), keyboard=self._section_keyboard(sheet))
+        self.contexts.remember(chat_id, practice_id=record.id, question="")
+
+    def _section_keyboard(self, sheet: PracticeSheet) -> InlineKeyboardMarkup | None:
+        buttons = [
+            InlineKeyboardButton(
+                self.texts.plain("buttons.section", label=QUICK_LABELS[key]),
+                callback_data=cb.pack(cb.SECTION, f"{cb.SECTION_CODES[key]}:{sheet.id}"),
+            )
+            for key in sheet.sections
+            if key in cb.SECTION_CODES
+        ]
+        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    async def _section(self, query: CallbackQuery, value: str, hashed: bool, chat_id: int, bot: Any) -> None:
+        """A section button: that section only (split only when it alone exceeds a message)."""
+        practices = await self.runner.call(self.assistant.records)
+        candidates = [f"{code}:{p.id}" for p in practices for code in cb.SECTION_CODES.values()]
+        resolved = cb.resolve(value, hashed, candidates)
+        code, _, practice_id = (resolved or "").partition(":")
+        key = next((k for k, c in cb.SECTION_CODES.items() if c == code), None)
+        record = await self.runner.call(self.assistant.record, practice_id) if practice_id and key else None
+        if record is None or key is None:
+            await query.answer(self.texts.plain("button_expired"))
+            return
+        await query.answer()
+        await send_html(bot, chat_id, render_sheet_section(PracticeSheet.of(record), key, self.texts))
         self.contexts.remember(chat_id, practice_id=record.id, question="")
 
     async def _send_practice_list(self, bot: Any, chat_id: int, header: str, practices: list[Record]) -> None:

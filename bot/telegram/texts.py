@@ -16,8 +16,17 @@ TEXTS_PATH = Path(__file__).resolve().parents[2] / "prompts" / "telegram" / "tex
 
 
 class Texts:
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], site: str = "") -> None:
         self._data = data
+        self.site = site  # the web app's public address, for links (BPGE_PUBLIC_URL)
+
+    def with_site(self, site: str) -> Texts:
+        """These texts, linking to the web app at `site`."""
+        return Texts(self._data, site.rstrip("/"))
+
+    def url(self, path: str) -> str:
+        """An absolute link to a page of the web app (`path` starts with '/')."""
+        return f"{self.site}{path}" if self.site else path
 
     @classmethod
     def load(cls, path: Path = TEXTS_PATH) -> Texts:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -90,24 +91,66 @@ async def test_question_answered_with_sources_and_buttons(harness: Harness, assi
 
 async def test_sheet_button_shows_the_practice_sheet(harness: Harness, assistant: Any) -> None:
     [answer] = await harness.say(3, Q_AYACUCHO)
-    sheet = await harness.press(answer, "📄")
-    assert sheet and sheet[0].plain.startswith("📄")
-    text = "\n".join(m.plain for m in sheet)
+    [sheet] = await harness.press(answer, "📄")  # ONE message
+    assert sheet.plain.startswith("📄")
     context = harness.bot.handlers.contexts.get(3)
     assert context is not None
     practice_id = context.practice_id
     record = assistant.record(practice_id)
-    assert record.title in text
-    for heading in ("Problema", "Documentos"):
-        assert heading in text
-    assert all(utf16_len(m.plain) <= 4096 for m in sheet)
+    assert record.title in sheet.plain
+    assert "El corpus no incluye contactos para esta práctica." in sheet.plain
+    assert [b["text"] for b in sheet.buttons] == ["Problema", "Estrategias", "Resultados", "Expertos", "Contactos"]
+    [problem] = await harness.press(sheet, "Problema")
+    assert "· Problema" in problem.plain and "Estrategias" not in problem.plain
+    assert utf16_len(sheet.plain) <= 4096
+    all_buttons_ok(harness.api)
     assert not harness.api.rejected
+
+
+PUBLIC = "https://bpge.example.org"
+COLLOQUIAL = "oiga, ¿cómo le hicieron en Ayacucho con lo de los desastres en los colegios del campo?"
+INFORMAL = re.compile(r"\b(tú|tu|tus|te|puedes|escribe|prueba|intenta|vuelve|cuéntame|elige|mira|quieres)\b", re.I)
+
+
+async def test_replies_fit_a_phone_with_links(make_bot: Any, assistant: Any) -> None:
+    harness = await make_bot(public_url=PUBLIC + "/")
+    [answer] = await harness.say(21, COLLOQUIAL)
+    plain = answer.plain
+    assert len(plain) <= 1600, len(plain)
+    ayacucho = assistant.find_practice("Ayacucho")
+    assert plain.count(ayacucho.title) == 1  # the practice is named once
+    assert not re.search(r"\.(txt|pdf|docx|pptx)\b", plain) and "línea" not in plain
+    assert f'href="{PUBLIC}/practicas/{ayacucho.id}' in answer.text
+    assert "#citado" in answer.text
+    follow = await harness.say(21, "¿y qué resultados tuvo?")
+    assert all(len(m.plain) <= 1600 for m in follow)
+
+    sheet = await harness.say(21, "/practica pasco")
+    assert len(sheet) <= 2
+    pasco = assistant.find_practice("pasco")
+    assert pasco.title in sheet[0].plain and f"{PUBLIC}/practicas/{pasco.id}" in sheet[0].text
+    assert "@" in sheet[0].plain  # contacts in the card
+    labels = [b["text"] for b in sheet[-1].buttons]
+    assert {"Problema", "Estrategias", "Resultados", "Expertos", "Contactos"} <= set(labels)
+    [strategies] = await harness.press(sheet[-1], "Estrategias")
+    assert "· Estrategias" in strategies.plain and "Resultados" not in strategies.plain.split("\n")[0]
+    [experts] = await harness.press(sheet[-1], "Expertos")
+    assert experts.plain.count("Juana Sono Hernández") <= 3
+    for m in harness.api.messages.values():
+        assert not INFORMAL.search(m.plain), m.plain
+    all_buttons_ok(harness.api)
+    assert not harness.api.rejected
+
+
+def test_texts_use_usted() -> None:
+    for key in ("start", "help", "rate_limited", "apology", "search_usage", "practice_usage", "button_expired"):
+        assert not INFORMAL.search(TEXTS.plain(key, limit=1, seconds=1)), key
 
 
 async def test_practica_and_regiones(harness: Harness, assistant: Any) -> None:
     sheet = await harness.say(4, "/practica UGEL Nasca")
     nasca = assistant.find_practice("UGEL Nasca")
-    assert nasca.title in sheet[0].plain
+    assert len(sheet) == 1 and nasca.title in sheet[0].plain
 
     [usage] = await harness.say(4, "/practica")
     assert len(usage.buttons) == len(assistant.practices())

@@ -18,10 +18,18 @@ from bot.telegram.context import ContextStore
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.feedback_api import feedback_router
 from bot.telegram.followup import asked_section, is_followup
-from bot.telegram.format import render_answer, render_practice_sheet, split_html, strip_tags, utf16_len
+from bot.telegram.format import (
+    render_answer,
+    render_sheet_card,
+    render_sheet_section,
+    split_html,
+    strip_tags,
+    utf16_len,
+)
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.redact import REDACTED, protect
 from bot.telegram.texts import default_texts
+from bot.views import PracticeSheet
 from bpge.settings import Settings
 from indexer.models import Record, Section, SectionType, Source
 from tests.fakes.telegram_api import ApiError, parse_telegram_html
@@ -107,7 +115,11 @@ def _record() -> Record:
 
 
 def test_corpus_and_user_text_is_escaped_in_a_sheet() -> None:
-    markup = render_practice_sheet(_record(), TEXTS)
+    sheet = PracticeSheet.of(_record())
+    card = render_sheet_card(sheet, TEXTS.with_site("https://bpge.example"))
+    markup = "\n\n".join(
+        [card, *(render_sheet_section(sheet, key, TEXTS) for key in ("problem", "strategies", "results", "contacts"))]
+    )
     shown = parse_telegram_html(markup)
     for raw in (
         "Práctica <b>negrita</b> & cía",
@@ -116,12 +128,11 @@ def test_corpus_and_user_text_is_escaped_in_a_sheet() -> None:
         "3 < 4",
         "hacer > decir",
         "<ana@example.org>",
-        "ficha <x> & y.txt",
     ):
         assert raw in shown
     assert "<b>A &amp; B</b>" in markup  # corpus **bold** becomes Telegram bold, its text escaped
-    for heading in ("Problema", "Estrategias", "Resultados", "Contactos", "Documentos"):
-        assert f"<b>{heading}</b>" in markup
+    assert '<a href="https://bpge.example/practicas/p1">' in card
+    assert ".txt" not in parse_telegram_html(card)
 
 
 def test_answer_rendering_numbers_statements_and_sources() -> None:
@@ -151,11 +162,13 @@ def test_answer_rendering_numbers_statements_and_sources() -> None:
             )
         ],
     )
-    markup = render_answer(answer, TEXTS)
+    markup = render_answer(answer, TEXTS.with_site("https://bpge.example"))
     shown = parse_telegram_html(markup)
     assert "• Logro <alto> [1]" in shown
-    assert "[1] Resultados · f&d.txt, líneas 5–9" in shown
+    assert "[1] Junín · Resultados · Ficha de la práctica" in shown  # no file name, no line numbers
+    assert shown.count("P <1>") == 1  # the practice is named once
     assert "P <1> — DRE Junín" in shown
+    assert 'href="https://bpge.example/practicas/p1?doc=f%26d.txt&amp;lineas=5-9#citado"' in markup
 
 
 def test_texts_escape_their_values() -> None:
