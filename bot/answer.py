@@ -46,8 +46,10 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         return "region"
     if named and "expert" in query.section_cues and not any(r.has_expert_commentary for r in named):
         return "no_experts"
-    if named and query.section_cues == {"contacts"} and not any(
-        s.type == "contacts" for r in named for s in r.sections
+    if (
+        named
+        and query.section_cues == {"contacts"}
+        and not any(s.type == "contacts" for r in named for s in r.sections)
     ):
         return "no_contacts"
     if query.wants_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:
@@ -177,6 +179,8 @@ class AnswerComposer:
         best = records[0]
         return [best] + [r for r in records[1:MAX_FINDINGS] if r.score >= LIST_RATIO * best.score]
 
+    chosen_records = _chosen_records  # the practices an answer is about (public for bot.plans)
+
     @staticmethod
     def _sources(retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
         picked: list[Hit] = []
@@ -265,8 +269,12 @@ def render_plain(answer: Answer) -> str:
     parts: list[str] = [answer.intro] if answer.intro else []
     many = len(answer.findings) > 1
     for i, finding in enumerate(answer.findings, start=1):
-        body = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.sources)}" for s in finding.statements)
-        parts.append(f"{i}. {finding.label}: {body}" if many else f"{finding.label}:\n{body}")
+        cites = [f"{s.text} {''.join(f'[{n}]' for n in s.sources)}" for s in finding.statements]
+        body = "\n".join(f"- {c}" for c in cites) if len(cites) > 2 else " ".join(cites)
+        if many:
+            parts.append(f"{i}. {finding.label}:{chr(10) if len(cites) > 2 else ' '}{body}")
+        else:
+            parts.append(f"{finding.label}:\n{body}")
     if answer.outro:
         parts.append(answer.outro)
     return "\n\n".join(parts)

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     telegram_allowed_chats: str = Field("", alias="TELEGRAM_ALLOWED_CHATS")
     telegram_rate_limit_per_minute: int = Field(10, alias="TELEGRAM_RATE_LIMIT_PER_MINUTE")
     telegram_context_ttl_s: int = Field(900, alias="TELEGRAM_CONTEXT_TTL_S")
+    conversation_ttl_s: float = Field(1800.0, alias="BPGE_CONVERSATION_TTL_S")
 
     # Generated answers (OpenAI-compatible server); unset means extractive answers only
     llm_base_url: str | None = Field(None, alias="LLM_BASE_URL")
