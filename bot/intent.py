@@ -105,7 +105,7 @@ def read_intent(query: Query) -> Intent:
         return "fact"
     if "results" in cues:
         return "results"
-    if _has(folded, STARTED) or "problem" in cues and not _has(folded, SIMILAR):
+    if _has(folded, STARTED) or ("problem" in cues and not _has(folded, SIMILAR)):
         return "how_it_started"
     if _has(folded, DID) or "strategies" in cues:
         return "what_they_did"

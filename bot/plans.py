@@ -15,10 +15,10 @@ from bot.lexical import analyze
 from bot.retrieve import Retrieval
 from bot.schemas import (
     Answer,
+    ComparedPractice,
     Comparison,
     ComparisonCell,
     ComparisonRow,
-    ComparedPractice,
     Finding,
     Intent,
     Statement,
@@ -246,8 +246,7 @@ class Planner:
     def _compare(self, question: str, records: list[Record], cited: _Cited) -> Answer | None:
         rows: list[ComparisonRow] = []
         findings = {r.id: _Statements() for r in records}
-        for label, types in _IN_CHARGE = re.compile(r"(?i)presidente|a cargo|expuest|presentad|ponente|expositor")
-COMPARE_ROWS:
+        for label, types in COMPARE_ROWS:
             cells: list[ComparisonCell] = []
             for record in records:
                 sections = [s for s in record.all_sections() if s.type in types]
@@ -292,7 +291,9 @@ COMPARE_ROWS:
         presenters.sort(key=lambda c: 0 if _IN_CHARGE.search(c[1]) else 1)
         if presenters and re.search(r"(?i)qui[eé]n", question):
             section, sentence = presenters[0]
-            named = re.search(r"\b[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+", sentence)
+            named = re.search(
+                r"\b[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+", sentence
+            )
             line = sentence if named else text("lookup_no_presenter", sentence=_shorten(sentence, 360))
             statements.add(line, cited.cite(record, section, sentence))
         return self._answer(question, [self._finding(record, statements)], cited)
