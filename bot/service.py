@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -311,6 +311,7 @@ class Assistant:
         k: int = 5,
         conversation_id: str | None = None,
         generator: AnswerGenerator | None = None,
+        run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
     ) -> AsyncIterator[GenerationEvent]:
         """The whole pipeline as events: checked `delta`s while a generated answer is written (with a
         generator), then one `final` event whose `answer` is the answer to show (generated or extractive)."""
@@ -318,7 +319,10 @@ class Assistant:
 
         from bot.generate import GenerationEvent
 
-        extractive = await asyncio.to_thread(self.ask, question, filters, k, conversation_id)
+        def extract() -> Answer:
+            return self.ask(question, filters, k, conversation_id)
+
+        extractive = await (run or asyncio.to_thread)(extract)
         if generator is None or extractive.abstained or not extractive.sources:
             yield GenerationEvent(type="final", answer=extractive)
             return
@@ -337,10 +341,11 @@ class Assistant:
         k: int = 5,
         conversation_id: str | None = None,
         generator: AnswerGenerator | None = None,
+        run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
     ) -> Answer:
         """The final answer of `stream`."""
         final: Answer | None = None
-        async for event in self.stream(question, filters, k, conversation_id, generator):
+        async for event in self.stream(question, filters, k, conversation_id, generator, run):
             if event.type == "final":
                 final = event.answer
         assert final is not None
