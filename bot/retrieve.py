@@ -215,9 +215,9 @@ class Retriever:
             group = grouped.setdefault(p.record_id, [])
             if len(group) < PASSAGES_PER_RECORD:
                 group.append(Hit(p, score, primary.get(i, 0.0), lexical.get(i, 0.0)))
-        ranked = sorted(
-            (rid for rid in grouped if rid in self.records), key=lambda rid: -scores[record_index[rid]]
-        )[:max_records]
+        ranked = sorted((rid for rid in grouped if rid in self.records), key=lambda rid: -scores[record_index[rid]])[
+            :max_records
+        ]
         records = [RecordHits(self.records[rid], float(scores[record_index[rid]]), grouped[rid]) for rid in ranked]
         tokens = self._topic_tokens(normalized.text, query, named)
         for r in records:

@@ -292,7 +292,9 @@ class Assistant:
             filters = Filters(practice_id=turn.targets[0].id)
         retrieval = loaded.retriever.search(turn.question, filters, max_records=max(5, k))
         targets = turn.targets if (turn.followup or turn.intent == "compare" or len(turn.targets) == 1) else []
-        answer = loaded.planner.compose(turn.question, retrieval, turn.intent, targets, k=k, followup=turn.followup)
+        # a section filter asks for passages of that section only: the plans would quote others
+        plan: Intent = "other" if filters is not None and filters.section else turn.intent
+        answer = loaded.planner.compose(turn.question, retrieval, plan, targets, k=k, followup=turn.followup)
         answer.intent = turn.intent
         answer.answer_id = uuid.uuid4().hex
         return answer

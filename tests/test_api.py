@@ -48,6 +48,10 @@ def test_design_card_question_leads_with_ayacucho(api):
         "lines",
         "text",
         "score",
+        "document_title",
+        "page",
+        "slide",
+        "expert",
     }
     assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
     scores = [s["score"] for s in body["sources"]]
