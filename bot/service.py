@@ -289,7 +289,7 @@ class Assistant:
         """Retrieve and compose the extractive answer of a turn."""
         loaded = self._ensure_current()
         if turn.followup and turn.targets and (filters is None or filters.is_empty()):
-            filters = Filters(practice_id=turn.targets[0].id)
+            filters = Filters(region=None, office=None, section=None, practice_id=turn.targets[0].id)
         retrieval = loaded.retriever.search(turn.question, filters, max_records=max(5, k))
         targets = turn.targets if (turn.followup or turn.intent == "compare" or len(turn.targets) == 1) else []
         # a section filter asks for passages of that section only: the plans would quote others
