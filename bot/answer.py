@@ -179,6 +179,8 @@ class AnswerComposer:
         best = records[0]
         return [best] + [r for r in records[1:MAX_FINDINGS] if r.score >= LIST_RATIO * best.score]
 
+    chosen_records = _chosen_records  # the practices an answer is about (public for bot.plans)
+
     @staticmethod
     def _sources(retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
         picked: list[Hit] = []
@@ -267,8 +269,12 @@ def render_plain(answer: Answer) -> str:
     parts: list[str] = [answer.intro] if answer.intro else []
     many = len(answer.findings) > 1
     for i, finding in enumerate(answer.findings, start=1):
-        body = " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.sources)}" for s in finding.statements)
-        parts.append(f"{i}. {finding.label}: {body}" if many else f"{finding.label}:\n{body}")
+        cites = [f"{s.text} {''.join(f'[{n}]' for n in s.sources)}" for s in finding.statements]
+        body = "\n".join(f"- {c}" for c in cites) if len(cites) > 2 else " ".join(cites)
+        if many:
+            parts.append(f"{i}. {finding.label}:{chr(10) if len(cites) > 2 else ' '}{body}")
+        else:
+            parts.append(f"{finding.label}:\n{body}")
     if answer.outro:
         parts.append(answer.outro)
     return "\n\n".join(parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -39,6 +39,22 @@ class Statement(BaseModel):
     sources: list[int]
 
 
+Intent = Literal[
+    "similar",
+    "what_they_did",
+    "how_it_started",
+    "results",
+    "experts",
+    "contact",
+    "compare",
+    "everything",
+    "fact",
+    "lookup",
+    "other",
+]
+INTENTS: tuple[Intent, ...] = get_args(Intent)
+
+
 class Finding(BaseModel):
     """What the answer says about one practice (or event part, or document)."""
 
@@ -46,6 +62,29 @@ class Finding(BaseModel):
     title: str
     label: str  # "Title — offices (region)"
     statements: list[Statement]
+    url: str | None = None  # the practice's sheet on the web (/practicas/{id})
+
+
+class ComparedPractice(BaseModel):
+    practice_id: str
+    label: str
+
+
+class ComparisonCell(BaseModel):
+    text: str
+    sources: list[int]
+
+
+class ComparisonRow(BaseModel):
+    section: str  # "Problema", "Estrategias", …
+    cells: list[ComparisonCell]  # one per practice, in the order of `Comparison.practices`
+
+
+class Comparison(BaseModel):
+    """Two (or more) practices side by side, section by section: a table on the web."""
+
+    practices: list[ComparedPractice]
+    rows: list[ComparisonRow]
 
 
 class Answer(BaseModel):
@@ -57,3 +96,7 @@ class Answer(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     intro: str = ""
     outro: str = ""
+    intent: Intent = "other"
+    answer_id: str = ""
+    conversation_id: str | None = None
+    comparison: Comparison | None = None

@@ -1,24 +1,34 @@
-"""The assistant: one object that the web app and the Telegram bot share.
+"""The assistant: one object that the web app, the Telegram bot and `python -m eval` share.
 
 It loads the serving build (records, passages, Chroma collection, embedder), answers questions, and
 reloads by itself when a new build is switched in by `python -m indexer build`.
+
+The answer pipeline is here, whole: read the question (`read_turn`: intent, named practices, follow-up
+context of the conversation) → retrieve → plan and compose the extractive answer (`bot.plans`) →
+optionally generate and check (`stream` with an `AnswerGenerator`) → the final `Answer`, which carries
+its `intent`, `answer_id` and `conversation_id`. Front ends only translate requests and render events.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.answer import AnswerComposer
-from bot.query import read_query
+from bot.conversation import Conversation, ConversationStore
+from bot.followup import asked_section, is_followup
+from bot.intent import read_intent
+from bot.plans import Planner, practice_ids
+from bot.query import Query, read_query
 from bot.retrieve import DenseSignal, Retriever
-from bot.schemas import Answer, Filters
+from bot.schemas import Answer, Filters, Intent
 from bot.texts import text
 from indexer.calibration import Calibration, NotCalibrated
 from indexer.embed import EmbeddingKind
@@ -36,10 +46,33 @@ from indexer.store import (
 )
 from indexer.text import fold
 
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.generate import AnswerGenerator, GenerationEvent
+
 log = logging.getLogger(__name__)
 REPAIR = "python -m indexer build --repair"
 
-__all__ = ["Assistant", "IndexMissing", "NotCalibrated", "StoreUnavailable"]
+__all__ = ["Assistant", "IndexMissing", "NotCalibrated", "StoreUnavailable", "Turn"]
+
+# A follow-up's section (bot.followup.asked_section) → the intent it asks for.
+FOLLOWUP_INTENTS: dict[str, Intent] = {
+    "results": "results",
+    "strategies": "what_they_did",
+    "problem": "how_it_started",
+    "expert": "experts",
+    "contacts": "contact",
+}
+
+
+@dataclass
+class Turn:
+    """A question as read in its conversation: what it asks and which practices it is about."""
+
+    question: str
+    query: Query
+    intent: Intent
+    targets: list[Record] = field(default_factory=list)  # named practices, or the conversation's
+    followup: bool = False  # about the conversation's practice
 
 
 def _dense_info(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -50,6 +83,13 @@ def _dense_info(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {"dense": {"model": manifest.get("embedding_model"), "collection": manifest.get("collection")}}
 
 
+def _position(folded: str, record: Record) -> int:
+    """Where a question first names a record (its offices or region); the end when it does not."""
+    names = [fold(o) for o in record.offices] + ([fold(record.region)] if record.region else [])
+    found = [folded.find(n) for n in names if n and n in folded]
+    return min(found, default=len(folded))
+
+
 @dataclass
 class _Loaded:
     build: str
@@ -57,6 +97,7 @@ class _Loaded:
     records: list[Record]
     retriever: Retriever
     composer: AnswerComposer
+    planner: Planner
 
 
 class Assistant:
@@ -65,6 +106,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
         self._warned: str | None = None
+        self.conversations = ConversationStore(ttl_s=float(getattr(settings, "conversation_ttl_s", 1800.0)))
 
     @classmethod
     def load(cls, settings: Settings) -> Assistant:
@@ -179,7 +221,7 @@ class Assistant:
         sentence_encoder = self._encoder(sentence_model, "query")
         composer = AnswerComposer(sentence_encoder, lambda: self._covered(records, manifest), calibration)
         log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
-        return _Loaded(manifest["build"], manifest, records, retriever, composer)
+        return _Loaded(manifest["build"], manifest, records, retriever, composer, Planner(composer))
 
     @staticmethod
     def _covered(records: list[Record], manifest: dict[str, Any]) -> str:
@@ -205,10 +247,114 @@ class Assistant:
 
     # ------------------------------------------------------------ answering
 
-    def ask(self, question: str, filters: Filters | None = None, k: int = 5) -> Answer:
+    def ask(
+        self, question: str, filters: Filters | None = None, k: int = 5, conversation_id: str | None = None
+    ) -> Answer:
+        """The extractive answer to `question`, read in its conversation (a new one when the id is absent,
+        unknown or expired); the answer carries the conversation's id."""
+        conversation = self.conversations.open(conversation_id)
+        turn = self.read_turn(question, conversation)
+        answer = self.compose(turn, filters, k)
+        return self.remember(conversation, turn, answer)
+
+    def read_turn(self, question: str, conversation: Conversation | None = None) -> Turn:
+        """Intent, named practices and follow-up context of a question."""
         loaded = self._ensure_current()
-        retrieval = loaded.retriever.search(question, filters, max_records=max(5, k))
-        return loaded.composer.compose(question, retrieval, k=k)
+        query = read_query(question, loaded.retriever.catalog)
+        intent = read_intent(query)
+        named = self._named(query)
+        last = conversation.practice_id if conversation else None
+        followup = False
+        if last and last in loaded.retriever.records:
+            names_other = any(rid != last for rid in named)
+            if intent == "compare" and named and last not in named:
+                return Turn(question, query, intent, [loaded.retriever.records[last], *named])
+            if not names_other and is_followup(question, lambda _text: names_other):
+                followup = True
+                if intent in {"similar", "other"}:
+                    intent = FOLLOWUP_INTENTS.get(asked_section(question) or "", "other")
+                return Turn(question, query, intent, [loaded.retriever.records[last]], followup=True)
+        return Turn(question, query, intent, named, followup)
+
+    def _named(self, query: Query) -> list[Record]:
+        """The practices a question names, in the order it names them (offices, then regions)."""
+        loaded = self._ensure_current()
+        records = loaded.retriever.records
+        ids = sorted(query.office_records, key=lambda rid: _position(query.folded, records[rid]))
+        for region in query.regions:
+            in_region = loaded.retriever.catalog.regions.get(region, set())
+            if len(in_region) == 1:
+                ids += sorted(in_region)
+        ids = sorted(dict.fromkeys(ids), key=lambda rid: _position(query.folded, records[rid]))
+        return [records[rid] for rid in ids if rid in records and records[rid].kind == "practice"]
+
+    def compose(self, turn: Turn, filters: Filters | None = None, k: int = 5) -> Answer:
+        """Retrieve and compose the extractive answer of a turn."""
+        loaded = self._ensure_current()
+        if turn.followup and turn.targets and (filters is None or filters.is_empty()):
+            filters = Filters(region=None, office=None, section=None, practice_id=turn.targets[0].id)
+        retrieval = loaded.retriever.search(turn.question, filters, max_records=max(5, k))
+        targets = turn.targets if (turn.followup or turn.intent == "compare" or len(turn.targets) == 1) else []
+        # a section filter asks for passages of that section only: the plans would quote others
+        plan: Intent = "other" if filters is not None and filters.section else turn.intent
+        answer = loaded.planner.compose(turn.question, retrieval, plan, targets, k=k, followup=turn.followup)
+        answer.intent = turn.intent
+        answer.answer_id = uuid.uuid4().hex
+        return answer
+
+    def remember(self, conversation: Conversation, turn: Turn, answer: Answer) -> Answer:
+        """Store the answer's practices in the conversation; the answer gets the conversation's id."""
+        ids = practice_ids(answer) if not answer.abstained else [t.id for t in turn.targets[:1]]
+        self.conversations.remember(conversation, practice_ids=ids, question=turn.question, intent=turn.intent)
+        answer.conversation_id = conversation.id
+        return answer
+
+    async def stream(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        k: int = 5,
+        conversation_id: str | None = None,
+        generator: AnswerGenerator | None = None,
+        run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
+    ) -> AsyncIterator[GenerationEvent]:
+        """The whole pipeline as events: checked `delta`s while a generated answer is written (with a
+        generator), then one `final` event whose `answer` is the answer to show (generated or extractive)."""
+        import asyncio
+
+        from bot.generate import GenerationEvent
+
+        def extract() -> Answer:
+            return self.ask(question, filters, k, conversation_id)
+
+        extractive = await (run or asyncio.to_thread)(extract)
+        if generator is None or extractive.abstained or not extractive.sources:
+            yield GenerationEvent(type="final", answer=extractive)
+            return
+        async for event in generator.stream(question, extractive):
+            if event.type == "final" and event.answer is not None:
+                event.answer.intent = extractive.intent
+                event.answer.conversation_id = extractive.conversation_id
+                event.answer.answer_id = extractive.answer_id
+                event.answer.comparison = extractive.comparison if event.answer.mode != "generated" else None
+            yield event
+
+    async def respond(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        k: int = 5,
+        conversation_id: str | None = None,
+        generator: AnswerGenerator | None = None,
+        run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
+    ) -> Answer:
+        """The final answer of `stream`."""
+        final: Answer | None = None
+        async for event in self.stream(question, filters, k, conversation_id, generator, run):
+            if event.type == "final":
+                final = event.answer
+        assert final is not None
+        return final
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Source]:
         loaded = self._ensure_current()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,9 +16,11 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
+from bot.conversation import MAX_ID_CHARS as MAX_CONVERSATION_ID
 from bot.errors import AnswerPool, ApiError, BodyLimit, install_error_handlers
+from bot.generate import GenerationEvent
 from bot.limits import MAX_BODY_BYTES, MAX_FIELD_CHARS, MAX_K, clean_text
-from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters
+from bot.schemas import MAX_QUESTION_CHARS, Answer, Comparison, Filters, Intent
 from bot.service import Assistant, IndexMissing, NotCalibrated, StoreUnavailable
 from bot.texts import text
 from indexer.models import Record, Source
@@ -31,6 +33,8 @@ class AskRequest(BaseModel):
     question: str
     filters: Filters | None = None
     k: int = Field(5, ge=1, le=MAX_K)
+    # the conversation this question continues (follow-ups such as "¿y qué resultados tuvo?")
+    conversation_id: str | None = Field(None, max_length=MAX_CONVERSATION_ID)
 
     @field_validator("question")
     @classmethod
@@ -48,10 +52,23 @@ class AskResponse(BaseModel):
     abstained: bool
     mode: str
     sources: list[Source]
+    conversation_id: str
+    intent: Intent
+    answer_id: str
+    comparison: Comparison | None = None  # compare answers: the practices side by side, section by section
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:
-        return cls(answer=answer.answer, abstained=answer.abstained, mode=answer.mode, sources=answer.sources)
+        return cls(
+            answer=answer.answer,
+            abstained=answer.abstained,
+            mode=answer.mode,
+            sources=answer.sources,
+            conversation_id=answer.conversation_id or "",
+            intent=answer.intent,
+            answer_id=answer.answer_id,
+            comparison=answer.comparison,
+        )
 
 
 def _practice_summary(r: Record) -> dict[str, Any]:
@@ -130,33 +147,44 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
 
     install_error_handlers(app)
 
+    async def run(fn: Callable[[], Answer]) -> Answer:
+        answer: Answer = await app.state.pool.call(_call, fn)
+        return answer
+
+    def events(body: AskRequest, request: Request) -> AsyncIterator[GenerationEvent]:
+        """The Assistant's events for a request (the whole answer pipeline lives in `Assistant.stream`)."""
+        return _assistant(request).stream(
+            body.question, body.filters, body.k, body.conversation_id, request.app.state.generator, run
+        )
+
     @app.post("/api/ask", response_model=AskResponse)
     async def ask(body: AskRequest, request: Request) -> AskResponse:
-        assistant = _assistant(request)
-        answer: Answer = await app.state.pool.call(_call, assistant.ask, body.question, body.filters, body.k)
-        generator = request.app.state.generator
-        if generator is not None and not answer.abstained:
-            answer = await generator.generate(body.question, answer)
-        return AskResponse.of(answer)
+        final: Answer | None = None
+        async for event in events(body, request):
+            if event.type == "final":
+                final = event.answer
+        assert final is not None
+        return AskResponse.of(final)
 
     @app.post("/api/ask/stream")
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
         """Server-sent events: `delta` ({"text"}) while a generated answer is written, then `answer`."""
-        assistant = _assistant(request)
-        answer: Answer = await app.state.pool.call(_call, assistant.ask, body.question, body.filters, body.k)
-        generator = request.app.state.generator
+        stream = events(body, request)
+        first = await anext(stream)  # errors (no index, busy…) become HTTP errors before the stream starts
 
-        async def events() -> AsyncIterator[str]:
-            final = answer
-            if generator is not None and not answer.abstained:
-                async for event in generator.stream(body.question, answer):
-                    if event.type == "delta":
-                        yield f"event: delta\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
-                    elif event.answer is not None:
-                        final = event.answer
+        async def sse() -> AsyncIterator[str]:
+            event: GenerationEvent | None = first
+            final: Answer | None = None
+            while event is not None:
+                if event.type == "delta":
+                    yield f"event: delta\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
+                elif event.answer is not None:
+                    final = event.answer
+                event = await anext(stream, None)
+            assert final is not None
             yield f"event: answer\ndata: {AskResponse.of(final).model_dump_json()}\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/search")
     async def search(

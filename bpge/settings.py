@@ -70,6 +70,8 @@ class WebSettings(_Layer):
     admin_token: SecretStr | None = Field(None, alias="BPGE_ADMIN_TOKEN")
     # The address people open (links in Telegram); unset: http://{BPGE_HOST}:{BPGE_PORT}
     public_url: str | None = Field(None, alias="BPGE_PUBLIC_URL")
+    # How long a web conversation is remembered for follow-up questions
+    conversation_ttl_s: float = Field(1800.0, alias="BPGE_CONVERSATION_TTL_S")
 
 
 class TelegramSettings(_Layer):

@@ -5,11 +5,13 @@ question file separately and per kind of question.
     python -m eval [--questions eval/dev.jsonl eval/dev2.jsonl] [--data DIR] [--corpus DIR] [--verbose]
     python -m eval --cross-validate    # 5-fold cross-validated figures of the tuning procedure
     python -m eval --calibrate         # choose thresholds on all questions, write indexer/calibration.json
+    python -m eval --generated         # also score generated answers (LLM_BASE_URL: a real or fake model)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.generate import AnswerGenerator
 from bot.query import read_query
 from bot.ranking import RankingConfig
 from bot.retrieve import Retriever
@@ -64,6 +67,26 @@ def run_assistant(assistant: Assistant, gold: list[Gold]) -> Scores:
         titles = _titles([s.practice for s in answer.sources])
         scores.add(g, Outcome(titles, [s.text for s in answer.sources], answer.answer, answer.abstained, elapsed))
     return scores
+
+
+def run_generated(assistant: Assistant, gold: list[Gold], generator: AnswerGenerator) -> Scores:
+    """The same questions through the whole pipeline with the model (`Assistant.respond`), as users get them."""
+
+    async def run_all() -> Scores:
+        scores = Scores()
+        try:
+            for g in gold:
+                started = time.perf_counter()
+                answer = await assistant.respond(g.question, generator=generator)
+                elapsed = (time.perf_counter() - started) * 1000
+                titles = _titles([s.practice for s in answer.sources])
+                texts = [s.text for s in answer.sources]
+                scores.add(g, Outcome(titles, texts, answer.answer, answer.abstained, elapsed))
+        finally:
+            await generator.aclose()
+        return scores
+
+    return asyncio.run(run_all())
 
 
 def run_baseline(retriever: Retriever, gold: list[Gold], kind: str) -> Scores:
@@ -202,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrate", action="store_true", help="write indexer/calibration.json for the model")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="list the questions each system missed")
+    parser.add_argument(
+        "--generated", action="store_true", help="also score generated answers (needs LLM_BASE_URL, real or fake)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     assistant = _load(args)
@@ -212,10 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.cross_validate:
         report_cross_validation(assistant, tuning_paths, args.folds)
         return 0
+    generator = AnswerGenerator.from_settings(assistant.settings) if args.generated else None
+    if args.generated and generator is None:
+        print("--generated necesita LLM_BASE_URL (un modelo compatible con OpenAI)", file=sys.stderr)
+        return 2
     for path in args.questions:
         gold = load_gold(path)
         results = {
             "assistant": run_assistant(assistant, gold),
+            **({"generated": run_generated(assistant, gold, generator)} if generator is not None else {}),
             "bm25 only": run_baseline(assistant.retriever, gold, "bm25"),
             "e5 only": run_baseline(assistant.retriever, gold, "dense"),
             "naive rrf": run_baseline(assistant.retriever, gold, "rrf"),

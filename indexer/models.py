@@ -5,6 +5,7 @@ A field is named once here; the API's JSON is these models serialised.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from urllib.parse import quote, urlencode
 
@@ -103,6 +104,44 @@ class ExpertCommentary(BaseModel):
         return [*self.key_aspects, *self.opportunities, *self.recommendations]
 
 
+class Contact(BaseModel):
+    """A person to contact about a practice, read from its contacts section."""
+
+    name: str
+    role: str = ""
+    email: str | None = None
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def parse_contacts(text: str) -> list[Contact]:
+    """The people of a contacts section: a name line, then role lines, then (optionally) an e-mail line."""
+    contacts: list[Contact] = []
+    lines: list[str] = []
+
+    def close(email: str | None) -> None:
+        if lines or email:
+            name = lines[0] if lines else ""
+            contacts.append(Contact(name=name, role=", ".join(lines[1:]), email=email))
+        lines.clear()
+
+    for raw in text.split("\n"):
+        line = raw.strip().strip("-•* ").strip()
+        if not line:
+            if lines and len(lines) >= 2:
+                close(None)
+            continue
+        found = _EMAIL.search(line)
+        if found:
+            close(found.group(0))
+        else:
+            lines.append(line)
+    if lines:
+        close(None)
+    return [c for c in contacts if c.name or c.email]
+
+
 class Record(BaseModel):
     """A practice, a part of an exchange (event), or any other document."""
 
@@ -123,6 +162,10 @@ class Record(BaseModel):
     def all_sections(self) -> list[Section]:
         """Own sections followed by the expert commentary's sections."""
         return [*self.sections, *(s for e in self.experts for s in e.sections)]
+
+    def contacts(self) -> list[Contact]:
+        """The people of the record's contacts sections (the sections' text is kept as it is)."""
+        return [c for s in self.sections if s.type == "contacts" for c in parse_contacts(s.text)]
 
     def label(self) -> str:
         """'Title — offices (region)', how a practice is named to users."""
@@ -176,6 +219,7 @@ class Source(BaseModel):
     document_title: str = ""
     page: int | None = None
     slide: int | None = None
+    expert: str | None = None  # the expert whose commentary this is (expert sections only)
 
     def location(self) -> str:
         """'página 27' for a PDF, 'diapositiva 5' for a deck, the line range otherwise."""
@@ -197,6 +241,7 @@ class Source(BaseModel):
             document_title=passage.document_title,
             page=passage.page,
             slide=passage.slide,
+            expert=passage.expert,
         )
 
     @classmethod
@@ -216,6 +261,7 @@ class Source(BaseModel):
             document_title=section.document_title,
             page=section.page,
             slide=section.slide,
+            expert=section.expert,
         )
 
     # Shown fields, computed once here and serialised with the source (the page renders them as they come).

@@ -51,6 +51,10 @@ def test_design_card_question_leads_with_ayacucho(api):
         "slide",
         "text",
         "score",
+        "document_title",
+        "page",
+        "slide",
+        "expert",
     }
     assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
     # sources come practice by practice, the best practice first, each practice's passages by score
@@ -170,3 +174,33 @@ def test_missing_index_answers_503_with_instructions(tmp_path: Path):
             response = httpx.request(method, url + path, json=body, timeout=30)
             assert response.status_code == 503
             assert "python -m indexer build" in response.json()["detail"]
+
+
+def test_conversation_followups_over_http(api):
+    first = ask(api, "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?")
+    assert first["conversation_id"] and first["answer_id"] and first["intent"] == "similar"
+    assert first["sources"][0]["expert"] is None or isinstance(first["sources"][0]["expert"], str)
+    practice = first["sources"][0]["practice_id"]
+    again = ask(api, "¿y qué resultados tuvo?", conversation_id=first["conversation_id"])
+    assert again["conversation_id"] == first["conversation_id"] and again["intent"] == "results"
+    assert again["answer_id"] != first["answer_id"]
+    assert {s["practice_id"] for s in again["sources"] if s["section"] == "results"} == {practice}
+    compared = ask(api, "compárala con la de Junín", conversation_id=first["conversation_id"])
+    assert compared["intent"] == "compare" and compared["comparison"]["practices"][0]["practice_id"] == practice
+    assert compared["comparison"]["rows"][0]["section"] == "Problema"
+    unknown = ask(api, "¿y qué resultados tuvo?", conversation_id="no-such-conversation")
+    assert unknown["conversation_id"] != "no-such-conversation"
+    too_long = api.post("/api/ask", json={"question": "hola", "conversation_id": "x" * 65})
+    assert too_long.status_code == 422
+
+
+def test_stream_final_answer_carries_the_conversation(api):
+    with api.stream(
+        "POST", "/api/ask/stream", json={"question": "¿Qué recomendaron los expertos a la UGEL Huaura?"}
+    ) as r:
+        body = "".join(r.iter_text())
+    assert "event: answer" in body
+    import json as _json
+
+    final = _json.loads(body.split("event: answer\ndata: ", 1)[1].strip())
+    assert final["intent"] == "experts" and final["conversation_id"] and final["answer_id"]

@@ -1,0 +1,135 @@
+"""Intent-aware answers over the shipped corpus (real index): each intent gets its own extractive plan."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.conversation import ConversationStore
+from bot.schemas import Answer
+from bot.service import Assistant
+from indexer.models import parse_contacts
+
+
+def cites_only_sources(answer: Answer) -> None:
+    numbers = {s.n for s in answer.sources}
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert cited and cited <= numbers
+    for finding in answer.findings:
+        for statement in finding.statements:
+            assert statement.sources and set(statement.sources) <= numbers
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("Tenemos muchos casos de violencia escolar y no hay psicólogos en los colegios", "similar"),
+        ("¿Qué hicieron en la práctica de Pasco?", "what_they_did"),
+        ("¿Cómo surgió la práctica de la UGEL Huaura?", "how_it_started"),
+        ("¿Qué resultados tuvo la práctica de Ayacucho?", "results"),
+        ("¿Qué recomendaron los expertos a la UGEL Huaura?", "experts"),
+        ("¿A quién contacto sobre la práctica de Pasco?", "contact"),
+        ("Compara la práctica de Pasco con la de Junín", "compare"),
+        ("dame el problema, las estrategias y los resultados de la práctica de Pasco", "everything"),
+        ("¿Cuántas instituciones educativas conformaron brigadas en Ayacucho?", "fact"),
+        ("la presentación de la UGEL 07, ¿quién la expuso?", "lookup"),
+    ],
+)
+def test_intent_is_read(assistant: Assistant, question: str, intent: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.intent == intent
+    assert answer.answer_id and answer.conversation_id
+    if not answer.abstained:
+        cites_only_sources(answer)
+
+
+def test_results_lists_the_practice_results(assistant: Assistant) -> None:
+    answer = assistant.ask("¿Qué resultados tuvo la práctica de Ayacucho?")
+    assert len(answer.findings) == 1 and "Ayacucho" in answer.findings[0].label
+    assert len(answer.findings[0].statements) >= 5  # the list, not two sentences
+    assert any("345" in s.text for s in answer.findings[0].statements)
+    assert all(s.section == "results" for s in answer.sources if s.n in answer.findings[0].statements[0].sources)
+
+
+def test_experts_lists_every_recommendation_with_name_and_role(assistant: Assistant) -> None:
+    answer = assistant.ask("¿Qué recomendaron los expertos a la UGEL Huaura?")
+    statements = answer.findings[0].statements
+    assert len(statements) >= 5
+    assert all("Jorge Chávez Escobar" in s.text and "CNE" in s.text for s in statements)
+    cited = {n for s in statements for n in s.sources}
+    assert all(s.expert == "Jorge Chávez Escobar" for s in answer.sources if s.n in cited)
+
+
+def test_contacts_give_names_roles_and_emails(assistant: Assistant) -> None:
+    answer = assistant.ask("¿A quién contacto sobre la práctica de Pasco?")
+    text = answer.answer
+    assert "Ada Liz Valentín León" in text and "Especialista de Educación Secundaria" in text
+    assert "ingles@drepassco.gob.pe" in text and "Director de la DRE Pasco" in text
+
+
+def test_compare_gives_a_table(assistant: Assistant) -> None:
+    answer = assistant.ask("Compara la práctica de Pasco con la de Junín")
+    assert answer.comparison is not None
+    labels = [p.label for p in answer.comparison.practices]
+    assert "Pasco" in labels[0] and "Junín" in labels[1]
+    assert [r.section for r in answer.comparison.rows][:3] == ["Problema", "Estrategias", "Resultados"]
+    numbers = {s.n for s in answer.sources}
+    for row in answer.comparison.rows:
+        assert len(row.cells) == 2
+        for cell in row.cells:
+            assert set(cell.sources) <= numbers
+
+
+def test_everything_summarises_each_section_with_the_sheet_link(assistant: Assistant) -> None:
+    answer = assistant.ask("dame el problema, las estrategias y los resultados de la práctica de Pasco")
+    finding = answer.findings[0]
+    assert finding.url == f"/practicas/{finding.practice_id}"
+    texts = " ".join(s.text for s in finding.statements)
+    assert "Problema:" in texts and "Estrategias:" in texts and "Resultados:" in texts
+
+
+def test_similar_is_short_with_office_problem_strategy_result_and_link(assistant: Assistant) -> None:
+    answer = assistant.ask("¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?")
+    assert answer.intent == "similar" and len(answer.answer) <= 1500
+    first = answer.findings[0]
+    assert "Ayacucho" in first.label and first.url
+    texts = [s.text for s in first.statements]
+    assert texts[0].startswith("Problema:") and any(t.startswith("Resultados:") and re.search(r"\d", t) for t in texts)
+
+
+def test_lookup_says_the_corpus_names_only_the_role(assistant: Assistant) -> None:
+    answer = assistant.ask("la presentación de la UGEL 07, ¿quién la expuso?")
+    assert "UGEL 07" in answer.findings[0].label
+    assert "no nombra" in answer.answer and "Directora de la UGEL" in answer.answer
+    assert "líneas" in answer.answer or "página" in answer.answer or "diapositiva" in answer.answer
+
+
+def test_followups_resolve_in_the_conversation(assistant: Assistant) -> None:
+    first = assistant.ask("¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?")
+    practice = first.findings[0].practice_id
+    results = assistant.ask("¿y qué resultados tuvo?", conversation_id=first.conversation_id)
+    assert results.conversation_id == first.conversation_id and results.intent == "results"
+    assert results.findings[0].practice_id == practice and len(results.findings[0].statements) >= 5
+    compared = assistant.ask("compárala con la de Junín", conversation_id=first.conversation_id)
+    assert compared.comparison is not None
+    assert [p.practice_id for p in compared.comparison.practices][0] == practice
+    fresh = assistant.ask("¿y qué resultados tuvo?", conversation_id="unknown")
+    assert fresh.conversation_id != "unknown"
+
+
+def test_conversations_expire_and_are_bounded() -> None:
+    now = [0.0]
+    store = ConversationStore(ttl_s=10, max_conversations=2, clock=lambda: now[0])
+    a, b, c = store.open(None), store.open(None), store.open(None)
+    for conversation in (a, b, c):
+        store.remember(conversation, practice_ids=["p"], question="q", intent="other")
+    assert store.get(a.id) is None and store.get(c.id) is not None and len(store) == 2
+    now[0] = 11
+    assert store.get(c.id) is None
+
+
+def test_contacts_are_parsed() -> None:
+    contacts = parse_contacts("Ana Pérez Soto\nEspecialista\nCorreo: ana@x.pe\n\nDirector de la UGEL\n")
+    assert contacts[0].name == "Ana Pérez Soto" and contacts[0].role == "Especialista"
+    assert contacts[0].email == "ana@x.pe" and contacts[1].name == "Director de la UGEL"
