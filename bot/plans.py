@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from bot.answer import AnswerComposer, abstention_reason, is_close_only, render_plain, split_sentences
-from bot.lexical import analyze
+from bot.language import analyze
 from bot.retrieve import Retrieval
 from bot.schemas import (
     Answer,

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_llm_server import FakeLLM, Reply
-from support import CORPUS
 
 from eval.__main__ import main
+from tests.fakes.llm_server import FakeLLM, Reply
+from tests.support import CORPUS
 
 HERE = Path(__file__).resolve().parents[1] / "eval"
 
