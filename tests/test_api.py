@@ -55,6 +55,11 @@ def test_design_card_question_leads_with_ayacucho(api):
         "page",
         "slide",
         "expert",
+        "label",
+        "where",
+        "href",
+        "section_label",
+        "place",
     }
     assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
     # sources come practice by practice, the best practice first, each practice's passages by score
