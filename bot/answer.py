@@ -52,7 +52,7 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         and not any(s.type == "contacts" for r in named for s in r.sections)
     ):
         return "no_contacts"
-    if query.wants_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:
+    if query.asks_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:
         return "no_figure"
     if named_known or retrieval.filtered:
         return None

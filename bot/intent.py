@@ -82,6 +82,10 @@ SIMILAR = (
 )
 
 
+# A question this long that tells its own situation is a problem description, not a request for one section.
+LONG_DESCRIPTION_WORDS = 20
+
+
 def _has(folded: str, cues: tuple[str, ...]) -> bool:
     padded = f" {folded} "
     return any(cue in padded if cue.startswith(" ") or cue.endswith(" ") else f" {cue}" in padded for cue in cues)
@@ -93,14 +97,16 @@ def read_intent(query: Query) -> Intent:
     cues = query.section_cues
     if _has(folded, COMPARE):
         return "compare"
+    if len(folded.split()) >= LONG_DESCRIPTION_WORDS and _has(folded, SIMILAR):
+        return "similar"  # a problem told at length («tenemos…», «en mi UGEL…»): whatever words it contains
     if _has(folded, LOOKUP):
         return "lookup"
     if _has(folded, EVERYTHING) or len(cues & {"problem", "strategies", "results", "expert"}) >= 3:
         return "everything"
     if "expert" in cues:
         return "experts"
-    if "contacts" in cues or (query.wants_person and not query.wants_figure):
-        return "contact"
+    if "contacts" in cues:
+        return "contact"  # «¿quién…?» alone is answered from the text (who presented, who presides…)
     if query.wants_figure:
         return "fact"
     if "results" in cues:

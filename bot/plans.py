@@ -147,7 +147,9 @@ class Planner:
         if intent in SECTION_OF_INTENT:
             planned = self._section_list(question, records[0], SECTION_OF_INTENT[intent], cited)
         elif intent == "experts":
-            planned = self._experts(question, retrieval, records[0], cited)
+            # not named: the best retrieved practice that has expert commentary
+            with_experts = records if targets else [r.record for r in retrieval.records if r.record.experts]
+            planned = self._experts(question, retrieval, (with_experts or records)[0], cited)
         elif intent == "contact":
             planned = self._contacts(question, records[0], cited)
         elif intent == "compare" and len(records) >= 2:
@@ -193,7 +195,7 @@ class Planner:
     def _section_list(self, question: str, record: Record, section_type: str, cited: _Cited) -> Answer | None:
         sections = [s for s in record.sections if s.type == section_type]
         if not sections:
-            return self._missing(question, record, section_type)
+            return None  # the default answer quotes what the corpus does say
         statements = _Statements()
         for section in sections:
             for item in items(section):
@@ -201,12 +203,6 @@ class Planner:
                     break
                 statements.add(item, cited.cite(record, section, item))
         return self._answer(question, [self._finding(record, statements)], cited)
-
-    @staticmethod
-    def _missing(question: str, record: Record, section_type: str) -> Answer:
-        label = SECTION_LABELS.get(section_type, section_type)
-        message = text("missing_section", practice=record.label(), section=label)
-        return Answer(question=question, answer=message, abstained=True)
 
     def _experts(self, question: str, retrieval: Retrieval, record: Record, cited: _Cited) -> Answer | None:
         if not record.experts:
@@ -235,7 +231,7 @@ class Planner:
     def _contacts(self, question: str, record: Record, cited: _Cited) -> Answer | None:
         sections = [s for s in record.sections if s.type == "contacts"]
         if not sections:
-            return self._missing(question, record, "contacts")
+            return None  # the default answer quotes what the corpus does say
         statements = _Statements()
         for section in sections:
             n = cited.cite(record, section, section.text.strip()[:60])

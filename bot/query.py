@@ -10,6 +10,9 @@ from indexer.peru import regions_in
 from indexer.text import fold
 
 
+FIGURE_OPENING_WORDS = 4
+
+
 @dataclass
 class Catalog:
     """Regions and offices that have records, for recognising them in questions."""
@@ -39,6 +42,7 @@ class Query:
     section_cues: set[str]
     wants_figure: bool
     wants_person: bool
+    asks_figure: bool = False  # the question opens by asking for a figure («¿Cuántos…?»), not just mentions one
     english: bool = False
 
     def cued_sections(self) -> frozenset[str]:
@@ -70,6 +74,7 @@ def read_query(question: str, catalog: Catalog) -> Query:
         office_records=office_records,
         section_cues=cues,
         wants_figure=has_cue(folded, FACT_CUES),
+        asks_figure=has_cue(" ".join(folded.split()[:FIGURE_OPENING_WORDS]), FACT_CUES),
         wants_person=has_cue(folded, WHO_CUES),
         english=is_english(folded),
     )
