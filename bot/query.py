@@ -9,7 +9,6 @@ from indexer.models import Record
 from indexer.peru import regions_in
 from indexer.text import fold
 
-
 FIGURE_OPENING_WORDS = 4
 
 
