@@ -47,7 +47,8 @@ from indexer.store import (
 from indexer.text import fold
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.generate import AnswerGenerator, GenerationEvent
+    from bot.generation.client import AnswerGenerator
+    from bot.generation.events import GenerationEvent
 
 log = logging.getLogger(__name__)
 REPAIR = "python -m indexer build --repair"
@@ -100,6 +101,15 @@ class _Loaded:
     planner: Planner
 
 
+def _one_at_a_time(encode: Callable[[list[str]], np.ndarray]) -> Callable[[str], np.ndarray]:
+    """A query encoder from a batch encoder: one text in, its vector out."""
+
+    def encode_query(text: str) -> np.ndarray:
+        return encode([text])[0]
+
+    return encode_query
+
+
 class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -134,7 +144,7 @@ class Assistant:
         for signal, info in _dense_info(manifest).items():
             collection = client.get_collection(info["collection"])
             encode = self._encoder(info["model"], "query")
-            signals.append(DenseSignal(signal, collection, lambda q, encode=encode: encode([q])[0]))
+            signals.append(DenseSignal(signal, collection, _one_at_a_time(encode)))
         return signals
 
     def _target(self) -> str:
@@ -322,7 +332,7 @@ class Assistant:
         generator), then one `final` event whose `answer` is the answer to show (generated or extractive)."""
         import asyncio
 
-        from bot.generate import GenerationEvent
+        from bot.generation.events import GenerationEvent
 
         def extract() -> Answer:
             return self.ask(question, filters, k, conversation_id)
@@ -407,8 +417,10 @@ class Assistant:
             scored.sort(key=lambda s: -s[0])
             if len(scored) == 1 or scored[0][0] > scored[1][0]:
                 return scored[0][1]
-        if in_region or query.office_records:
-            return (in_region or [self.record(i) for i in sorted(query.office_records)])[0]
+        if in_region:
+            return in_region[0]
+        if query.office_records:
+            return self.record(min(query.office_records))
         return None
 
     def health(self) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.generate import AnswerGenerator
+from bot.generation.client import AnswerGenerator
 from bot.query import read_query
 from bot.ranking import RankingConfig
 from bot.retrieve import Retriever

@@ -278,7 +278,7 @@ def test_votes_copy_share_and_suggestions(page: Any, assistant: Assistant) -> No
     assert 2 <= chips.count() <= 3
     texts = [chips.nth(i).inner_text() for i in range(chips.count())]
     assert any("expertos" in t for t in texts) and any("contacto" in t for t in texts)
-    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    assert not page.errors, page.errors
 
 
 def assistant_feedback(assistant: Assistant) -> list[dict[str, Any]]:
