@@ -30,10 +30,10 @@ from bot.query import Query, read_query
 from bot.retrieve import DenseSignal, Retriever
 from bot.schemas import Answer, Filters, Intent
 from bot.texts import text
+from bpge.settings import Settings
 from indexer.calibration import Calibration, NotCalibrated
 from indexer.embed import EmbeddingKind
 from indexer.models import Record, Source
-from indexer.settings import Settings
 from indexer.store import (
     BadPointer,
     IndexMissing,
@@ -152,30 +152,33 @@ class Assistant:
         unreadable or gone (the index in memory is still good); at start, the newest complete build."""
         data_dir = self.settings.data_dir
         loaded = self._loaded
+        bad: str | None = None  # why the pointer cannot be used
         try:
             build = read_pointer(data_dir, verify=False)
             if build is not None and (loaded is None or build != loaded.build) and not is_complete(data_dir, build):
                 raise BadPointer(f"current.json apunta al índice {build}, que no existe o está incompleto")
         except BadPointer as exc:
-            if loaded is not None:
-                self._warn_once(f"{exc}; se sigue sirviendo el índice {loaded.build} (repare con {REPAIR})")
-                return loaded.build
-            fallback = newest_complete_build(data_dir)
-            if fallback is None:
-                raise IndexMissing(f"{exc}; no hay ningún índice completo. Ejecute: {REPAIR}") from None
-            self._warn_once(f"{exc}; se sirve el índice completo más reciente, {fallback} (repare con {REPAIR})")
-            return fallback
+            bad = str(exc)
+        if bad is not None:
+            return self._fallback(
+                bad, f" (repare con {REPAIR})", f"{bad}; no hay ningún índice completo. Ejecute: {REPAIR}"
+            )
         if build is None:
-            if loaded is not None:
-                self._warn_once(f"falta current.json; se sigue sirviendo el índice {loaded.build}")
-                return loaded.build
-            fallback = newest_complete_build(data_dir)
-            if fallback is None:
-                raise IndexMissing("no hay índice construido")
-            self._warn_once(f"falta current.json; se sirve el índice completo más reciente, {fallback}")
-            return fallback
+            return self._fallback("falta current.json", "", "no hay índice construido")
         self._warned = None
         return build
+
+    def _fallback(self, problem: str, hint: str, missing: str) -> str:
+        """The build to serve when the pointer is unusable (`problem`): the loaded one, else the newest complete one
+        (both said once, with `hint`); raises IndexMissing(`missing`) when there is neither."""
+        if self._loaded is not None:
+            self._warn_once(f"{problem}; se sigue sirviendo el índice {self._loaded.build}{hint}")
+            return self._loaded.build
+        fallback = newest_complete_build(self.settings.data_dir)
+        if fallback is None:
+            raise IndexMissing(missing)
+        self._warn_once(f"{problem}; se sirve el índice completo más reciente, {fallback}{hint}")
+        return fallback
 
     def _warn_once(self, message: str) -> None:
         if self._warned != message:
@@ -329,7 +332,8 @@ class Assistant:
         run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
     ) -> AsyncIterator[GenerationEvent]:
         """The whole pipeline as events: checked `delta`s while a generated answer is written (with a
-        generator), then one `final` event whose `answer` is the answer to show (generated or extractive)."""
+        generator), then one `final` event whose `answer` is the answer to show (generated or extractive);
+        `bot.generation.events.final_answer` waits for that answer."""
         import asyncio
 
         from bot.generation.events import GenerationEvent
@@ -348,23 +352,6 @@ class Assistant:
                 event.answer.answer_id = extractive.answer_id
                 event.answer.comparison = extractive.comparison if event.answer.mode != "generated" else None
             yield event
-
-    async def respond(
-        self,
-        question: str,
-        filters: Filters | None = None,
-        k: int = 5,
-        conversation_id: str | None = None,
-        generator: AnswerGenerator | None = None,
-        run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
-    ) -> Answer:
-        """The final answer of `stream`."""
-        final: Answer | None = None
-        async for event in self.stream(question, filters, k, conversation_id, generator, run):
-            if event.type == "final":
-                final = event.answer
-        assert final is not None
-        return final
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Source]:
         loaded = self._ensure_current()

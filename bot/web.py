@@ -17,13 +17,13 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.conversation import MAX_ID_CHARS as MAX_CONVERSATION_ID
 from bot.errors import AnswerPool, ApiError, BodyLimit, install_error_handlers
-from bot.generation.events import GenerationEvent, sse
+from bot.generation.events import GenerationEvent, final_answer, sse
 from bot.limits import MAX_BODY_BYTES, MAX_FIELD_CHARS, MAX_K, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer, Comparison, Filters, Intent
 from bot.service import Assistant, IndexMissing, NotCalibrated, StoreUnavailable
 from bot.texts import text
+from bpge.settings import Settings
 from indexer.models import Record, Source
-from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +158,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
 
     @app.post("/api/ask", response_model=AskResponse)
     async def ask(body: AskRequest, request: Request) -> AskResponse:
-        final: Answer | None = None
-        async for event in events(body, request):
-            if event.type == "final":
-                final = event.answer
-        assert final is not None
-        return AskResponse.of(final)
+        return AskResponse.of(await final_answer(events(body, request)))
 
     @app.post("/api/ask/stream")
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:

@@ -19,19 +19,9 @@ from bot.pages import STATIC_DIR, render_practice
 from bot.service import Assistant
 from bot.web import create_app
 from tests.fakes.llm_server import FakeLLM, Reply
-from tests.support import serve
+from tests.support import CHROMIUM_ARGS, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
 AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"

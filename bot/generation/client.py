@@ -11,7 +11,7 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.generation.events import FallbackReason, GenerationEvent, cancel_and_wait
+from bot.generation.events import FallbackReason, GenerationEvent, cancel_and_wait, final_answer, final_event
 from bot.generation.prompts import Prompts
 from bot.generation.segment import SentenceAssembler, findings_of, visible_text
 from bot.generation.verify import AnswerChecker
@@ -21,7 +21,7 @@ from indexer.models import Source
 if TYPE_CHECKING:  # pragma: no cover
     from openai import AsyncOpenAI
 
-    from indexer.settings import Settings
+    from bpge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -211,18 +211,11 @@ class AnswerGenerator:
 
     async def generate_event(self, question: str, extractive: Answer) -> GenerationEvent:
         """The `final` event of `stream` (the answer plus timings and the fallback reason)."""
-        final: GenerationEvent | None = None
-        async for event in self.stream(question, extractive):
-            if event.type == "final":
-                final = event
-        assert final is not None
-        return final
+        return await final_event(self.stream(question, extractive))
 
     async def generate(self, question: str, extractive: Answer) -> Answer:
         """The checked generated answer, or `extractive` unchanged (abstained, error, timeout, too little)."""
-        event = await self.generate_event(question, extractive)
-        assert event.answer is not None
-        return event.answer
+        return await final_answer(self.stream(question, extractive))
 
     def generate_sync(self, question: str, extractive: Answer) -> Answer:
         """`generate` for code without an event loop (CLI, scripts). Not for use inside a running loop."""

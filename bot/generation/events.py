@@ -84,6 +84,25 @@ async def throttled(
         await cancel_and_wait(task)
 
 
+async def final_event(events: AsyncIterator[GenerationEvent]) -> GenerationEvent:
+    """The `final` event of a stream of events (the whole stream is consumed)."""
+    final: GenerationEvent | None = None
+    async for event in events:
+        if event.type == "final":
+            final = event
+    if final is None:
+        raise RuntimeError("the generation events ended without a final event")
+    return final
+
+
+async def final_answer(events: AsyncIterator[GenerationEvent]) -> Answer:
+    """The answer to show: the `final` event's."""
+    event = await final_event(events)
+    if event.answer is None:
+        raise RuntimeError("the final generation event carries no answer")
+    return event.answer
+
+
 async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
     """Cancel `task` unless it is done and wait for it to end; whatever it raises while ending is ignored."""
     if task.done():
