@@ -4,7 +4,7 @@
     python bench/llm_latency.py --base-url http://127.0.0.1:8080/v1 --model local --limit 5
 
 For each question of eval/dev.jsonl it retrieves with the extractive `Assistant` (bot.service), then
-streams the checked generation (bot.generate) and prints one row: the question id, retrieval time,
+streams the checked generation (bot.generation) and prints one row: the question id, retrieval time,
 time to the model's first token, time to the first checked sentence shown, total generation time,
 the mode that came back (generated or extractive) and, on fallback, why. Exits with a message
 when no model is configured.
@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.generate import AnswerGenerator  # noqa: E402
+from bot.generation.client import AnswerGenerator  # noqa: E402
 from bpge.settings import Settings  # noqa: E402
 
 

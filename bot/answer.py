@@ -82,7 +82,7 @@ def contact_entries(passage_text: str) -> list[str]:
     """'Name, role (correo: x@y)' for each contact of a contacts passage."""
     entries: list[str] = []
     current: list[str] = []
-    for line in (l.strip() for l in passage_text.split("\n")):
+    for line in (raw.strip() for raw in passage_text.split("\n")):
         if not line:
             continue
         if "@" in line:
@@ -138,7 +138,7 @@ class AnswerComposer:
             return self.abstain(question, retrieval, reason)
         chosen = self._chosen_records(retrieval)
         sources, hits = self._sources(retrieval, chosen, k)
-        number = {id(h): s.n for h, s in zip(hits, sources)}
+        number = {id(h): s.n for h, s in zip(hits, sources, strict=True)}
         findings: list[Finding] = []
         for i, record_hits in enumerate(chosen):
             own = [h for h in hits if h.passage.record_id == record_hits.record.id]
@@ -242,7 +242,7 @@ class AnswerComposer:
             candidates = own or candidates
         vectors = self._encode([c.sentence for c in candidates] + [query.text])
         similarity = vectors[:-1] @ vectors[-1]
-        for c, sim in zip(candidates, similarity):
+        for c, sim in zip(candidates, similarity, strict=True):
             c.score += 0.8 * float(sim)
         candidates.sort(key=lambda c: -c.score)
         statements: list[Statement] = []

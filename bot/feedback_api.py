@@ -16,7 +16,7 @@ from bot.feedback import FeedbackStore
 from bot.limits import clean_text
 from bot.schemas import MAX_QUESTION_CHARS
 from bot.texts import text
-from indexer.settings import Settings
+from bpge.settings import Settings
 
 MAX_ANSWER_ID = 64
 MAX_ANSWER_CHARS = 8000

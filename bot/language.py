@@ -12,9 +12,16 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_SPANISH
 
-from indexer.text import fold
+from indexer.text import fold, strip_accents
 
-__all__ = ["fold"]
+__all__ = ["fold", "fold_keeping_punctuation"]
+
+
+def fold_keeping_punctuation(text: str) -> str:
+    """Lower case without accents ("Junín" -> "junin"), punctuation and spacing kept (unlike `fold`, which turns
+    them into single spaces): "socio-emocional" stays one word, "Sr." keeps its dot."""
+    return strip_accents(text).lower()
+
 
 # Question words and fillers that say nothing about the topic, on top of the usual Spanish stop words.
 EXTRA_STOPWORDS = {

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -133,9 +134,17 @@ _MONTHS = [
 ]
 
 
-def _blocks(value: str) -> list[dict[str, object]]:
+class Block(TypedDict):
+    """A paragraph (`bullets` false) or a bullet list of a section, for the templates."""
+
+    bullets: bool
+    lines: list[str]
+    closed: NotRequired[bool]  # a blank line ended it: the next line starts a new block
+
+
+def _blocks(value: str) -> list[Block]:
     """Plain section text as paragraphs and bullet lists (blank lines separate paragraphs)."""
-    out: list[dict[str, object]] = []
+    out: list[Block] = []
     for block in re.split(r"\n\s*\n", value.strip()):
         for line in (x.strip() for x in block.splitlines()):
             if not line:
@@ -143,7 +152,7 @@ def _blocks(value: str) -> list[dict[str, object]]:
             bullet = bool(_BULLET.match(line))
             if not out or out[-1]["bullets"] != bullet or out[-1].get("closed"):
                 out.append({"bullets": bullet, "lines": []})
-            out[-1]["lines"].append(_BULLET.sub("", line, count=1) if bullet else line)  # type: ignore[union-attr]
+            out[-1]["lines"].append(_BULLET.sub("", line, count=1) if bullet else line)
         if out:
             out[-1]["closed"] = True
     return out

@@ -30,10 +30,10 @@ from bot.query import Query, read_query
 from bot.retrieve import DenseSignal, Retriever
 from bot.schemas import Answer, Filters, Intent
 from bot.texts import text
+from bpge.settings import Settings
 from indexer.calibration import Calibration, NotCalibrated
 from indexer.embed import EmbeddingKind
 from indexer.models import Record, Source
-from indexer.settings import Settings
 from indexer.store import (
     BadPointer,
     IndexMissing,
@@ -47,7 +47,8 @@ from indexer.store import (
 from indexer.text import fold
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.generate import AnswerGenerator, GenerationEvent
+    from bot.generation.client import AnswerGenerator
+    from bot.generation.events import GenerationEvent
 
 log = logging.getLogger(__name__)
 REPAIR = "python -m indexer build --repair"
@@ -100,6 +101,15 @@ class _Loaded:
     planner: Planner
 
 
+def _one_at_a_time(encode: Callable[[list[str]], np.ndarray]) -> Callable[[str], np.ndarray]:
+    """A query encoder from a batch encoder: one text in, its vector out."""
+
+    def encode_query(text: str) -> np.ndarray:
+        return encode([text])[0]
+
+    return encode_query
+
+
 class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -134,7 +144,7 @@ class Assistant:
         for signal, info in _dense_info(manifest).items():
             collection = client.get_collection(info["collection"])
             encode = self._encoder(info["model"], "query")
-            signals.append(DenseSignal(signal, collection, lambda q, encode=encode: encode([q])[0]))
+            signals.append(DenseSignal(signal, collection, _one_at_a_time(encode)))
         return signals
 
     def _target(self) -> str:
@@ -142,30 +152,33 @@ class Assistant:
         unreadable or gone (the index in memory is still good); at start, the newest complete build."""
         data_dir = self.settings.data_dir
         loaded = self._loaded
+        bad: str | None = None  # why the pointer cannot be used
         try:
             build = read_pointer(data_dir, verify=False)
             if build is not None and (loaded is None or build != loaded.build) and not is_complete(data_dir, build):
                 raise BadPointer(f"current.json apunta al índice {build}, que no existe o está incompleto")
         except BadPointer as exc:
-            if loaded is not None:
-                self._warn_once(f"{exc}; se sigue sirviendo el índice {loaded.build} (repare con {REPAIR})")
-                return loaded.build
-            fallback = newest_complete_build(data_dir)
-            if fallback is None:
-                raise IndexMissing(f"{exc}; no hay ningún índice completo. Ejecute: {REPAIR}") from None
-            self._warn_once(f"{exc}; se sirve el índice completo más reciente, {fallback} (repare con {REPAIR})")
-            return fallback
+            bad = str(exc)
+        if bad is not None:
+            return self._fallback(
+                bad, f" (repare con {REPAIR})", f"{bad}; no hay ningún índice completo. Ejecute: {REPAIR}"
+            )
         if build is None:
-            if loaded is not None:
-                self._warn_once(f"falta current.json; se sigue sirviendo el índice {loaded.build}")
-                return loaded.build
-            fallback = newest_complete_build(data_dir)
-            if fallback is None:
-                raise IndexMissing("no hay índice construido")
-            self._warn_once(f"falta current.json; se sirve el índice completo más reciente, {fallback}")
-            return fallback
+            return self._fallback("falta current.json", "", "no hay índice construido")
         self._warned = None
         return build
+
+    def _fallback(self, problem: str, hint: str, missing: str) -> str:
+        """The build to serve when the pointer is unusable (`problem`): the loaded one, else the newest complete one
+        (both said once, with `hint`); raises IndexMissing(`missing`) when there is neither."""
+        if self._loaded is not None:
+            self._warn_once(f"{problem}; se sigue sirviendo el índice {self._loaded.build}{hint}")
+            return self._loaded.build
+        fallback = newest_complete_build(self.settings.data_dir)
+        if fallback is None:
+            raise IndexMissing(missing)
+        self._warn_once(f"{problem}; se sirve el índice completo más reciente, {fallback}{hint}")
+        return fallback
 
     def _warn_once(self, message: str) -> None:
         if self._warned != message:
@@ -319,10 +332,11 @@ class Assistant:
         run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
     ) -> AsyncIterator[GenerationEvent]:
         """The whole pipeline as events: checked `delta`s while a generated answer is written (with a
-        generator), then one `final` event whose `answer` is the answer to show (generated or extractive)."""
+        generator), then one `final` event whose `answer` is the answer to show (generated or extractive);
+        `bot.generation.events.final_answer` waits for that answer."""
         import asyncio
 
-        from bot.generate import GenerationEvent
+        from bot.generation.events import GenerationEvent
 
         def extract() -> Answer:
             return self.ask(question, filters, k, conversation_id)
@@ -338,23 +352,6 @@ class Assistant:
                 event.answer.answer_id = extractive.answer_id
                 event.answer.comparison = extractive.comparison if event.answer.mode != "generated" else None
             yield event
-
-    async def respond(
-        self,
-        question: str,
-        filters: Filters | None = None,
-        k: int = 5,
-        conversation_id: str | None = None,
-        generator: AnswerGenerator | None = None,
-        run: Callable[[Callable[[], Answer]], Awaitable[Answer]] | None = None,
-    ) -> Answer:
-        """The final answer of `stream`."""
-        final: Answer | None = None
-        async for event in self.stream(question, filters, k, conversation_id, generator, run):
-            if event.type == "final":
-                final = event.answer
-        assert final is not None
-        return final
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Source]:
         loaded = self._ensure_current()
@@ -407,8 +404,10 @@ class Assistant:
             scored.sort(key=lambda s: -s[0])
             if len(scored) == 1 or scored[0][0] > scored[1][0]:
                 return scored[0][1]
-        if in_region or query.office_records:
-            return (in_region or [self.record(i) for i in sorted(query.office_records)])[0]
+        if in_region:
+            return in_region[0]
+        if query.office_records:
+            return self.record(min(query.office_records))
         return None
 
     def health(self) -> dict[str, Any]:

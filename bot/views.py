@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from bpge.settings import Settings
 from indexer.models import (
     SECTION_LABELS,
     ExpertCommentary,
@@ -22,7 +23,6 @@ from indexer.models import (
     sheet_href,
     where_label,
 )
-from indexer.settings import Settings
 from indexer.text import fold
 
 KIND_LABELS = {"practice": "Buena práctica", "event": "Intercambio de buenas prácticas", "document": "Documento"}

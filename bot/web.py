@@ -6,7 +6,6 @@ Routes only translate HTTP to the Assistant and back; the answer pipeline lives 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,13 +17,13 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.conversation import MAX_ID_CHARS as MAX_CONVERSATION_ID
 from bot.errors import AnswerPool, ApiError, BodyLimit, install_error_handlers
-from bot.generate import GenerationEvent
+from bot.generation.events import GenerationEvent, final_answer, sse
 from bot.limits import MAX_BODY_BYTES, MAX_FIELD_CHARS, MAX_K, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer, Comparison, Filters, Intent
 from bot.service import Assistant, IndexMissing, NotCalibrated, StoreUnavailable
 from bot.texts import text
+from bpge.settings import Settings
 from indexer.models import Record, Source
-from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
     app.state.telegram = None
     app.state.pool = AnswerPool()
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    from bot.generate import AnswerGenerator
+    from bot.generation.client import AnswerGenerator
 
     app.state.generator = AnswerGenerator.from_settings(settings)
 
@@ -159,12 +158,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
 
     @app.post("/api/ask", response_model=AskResponse)
     async def ask(body: AskRequest, request: Request) -> AskResponse:
-        final: Answer | None = None
-        async for event in events(body, request):
-            if event.type == "final":
-                final = event.answer
-        assert final is not None
-        return AskResponse.of(final)
+        return AskResponse.of(await final_answer(events(body, request)))
 
     @app.post("/api/ask/stream")
     async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
@@ -172,19 +166,19 @@ def create_app(settings: Settings, assistant: Assistant | None = None, start_tel
         stream = events(body, request)
         first = await anext(stream)  # errors (no index, busy…) become HTTP errors before the stream starts
 
-        async def sse() -> AsyncIterator[str]:
+        async def messages() -> AsyncIterator[str]:
             event: GenerationEvent | None = first
             final: Answer | None = None
             while event is not None:
                 if event.type == "delta":
-                    yield f"event: delta\ndata: {json.dumps({'text': event.text}, ensure_ascii=False)}\n\n"
+                    yield sse("delta", {"text": event.text})
                 elif event.answer is not None:
                     final = event.answer
                 event = await anext(stream, None)
             assert final is not None
-            yield f"event: answer\ndata: {AskResponse.of(final).model_dump_json()}\n\n"
+            yield sse("answer", AskResponse.of(final))
 
-        return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(messages(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/search")
     async def search(

@@ -21,16 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def main() -> int:
@@ -42,6 +32,7 @@ def main() -> int:
     from bpge.settings import Settings
     from indexer.build import build_index
     from indexer.store import current_build_id
+    from tests.support import CHROMIUM_ARGS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path)

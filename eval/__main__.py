@@ -21,16 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.generate import AnswerGenerator
+from bot.generation.client import AnswerGenerator
+from bot.generation.events import final_answer
 from bot.query import read_query
 from bot.ranking import RankingConfig
 from bot.retrieve import Retriever
 from bot.service import Assistant
+from bpge.settings import Settings
 from eval.score import Gold, Outcome, Scores
 from eval.tuning import Prepared, best_calibration, best_ranking, cross_validate, expected_rank, prepare, rank_all
 from indexer.build import build_index
 from indexer.calibration import CALIBRATION_PATH
-from indexer.settings import Settings
 from indexer.store import current_build_id
 
 HERE = Path(__file__).resolve().parent
@@ -70,14 +71,14 @@ def run_assistant(assistant: Assistant, gold: list[Gold]) -> Scores:
 
 
 def run_generated(assistant: Assistant, gold: list[Gold], generator: AnswerGenerator) -> Scores:
-    """The same questions through the whole pipeline with the model (`Assistant.respond`), as users get them."""
+    """The same questions through the whole pipeline with the model (`Assistant.stream`), as users get them."""
 
     async def run_all() -> Scores:
         scores = Scores()
         try:
             for g in gold:
                 started = time.perf_counter()
-                answer = await assistant.respond(g.question, generator=generator)
+                answer = await final_answer(assistant.stream(g.question, generator=generator))
                 elapsed = (time.perf_counter() - started) * 1000
                 titles = _titles([s.practice for s in answer.sources])
                 texts = [s.text for s in answer.sources]

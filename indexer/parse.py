@@ -417,7 +417,7 @@ class PartBuilder:
     section: SectionBuilder
 
     def content_chars(self) -> int:
-        return sum(len(l.text) for l in self.section.lines)
+        return sum(len(line.text) for line in self.section.lines)
 
 
 # ---------------------------------------------------------------- experts
@@ -494,7 +494,7 @@ def _truecase(title: str, forms: dict[str, Counter[str]]) -> str:
     if not is_upper_text(title):
         return title
     out = []
-    for i, token in enumerate(re.split(r"(\W+)", title)):
+    for token in re.split(r"(\W+)", title):
         if not token or not token[0].isalnum():
             out.append(token)
             continue
@@ -616,7 +616,7 @@ def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[B
                     practice.add(Block([Line(block.start, rest, loc=block.lines[0].loc)]))
             elif looks_like_office_line(block.text) and practice.title:
                 practice.offices += [
-                    o for o in split_offices("\n".join(l.text for l in block.lines)) if o not in practice.offices
+                    o for o in split_offices("\n".join(line.text for line in block.lines)) if o not in practice.offices
                 ]
             elif not practice.title and len(block.text) < LONG_PARAGRAPH and " | " not in block.text:
                 title, offices = _split_trailing_office(_clean_title(block.text))

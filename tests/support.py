@@ -20,6 +20,18 @@ from indexer.build import build_index
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 
+# Chromium flags for headless runs in a container (the browser tests and docs/make_screenshot.py).
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 
 def make_settings(corpus_dir: Path, data_dir: Path, **overrides: object) -> Settings:
     """Settings for tests, ignoring whatever BPGE_*/TELEGRAM_*/LLM_* variables the environment has."""

@@ -51,15 +51,13 @@ def test_design_card_question_leads_with_ayacucho(api):
         "slide",
         "text",
         "score",
-        "document_title",
-        "page",
-        "slide",
         "expert",
+        # computed for display (indexer.models.Source): the page renders them as they come
         "label",
         "where",
-        "href",
         "section_label",
         "place",
+        "href",
     }
     assert [s["n"] for s in body["sources"]] == list(range(1, len(body["sources"]) + 1))
     # sources come practice by practice, the best practice first, each practice's passages by score

@@ -113,7 +113,7 @@ def test_followups_resolve_in_the_conversation(assistant: Assistant) -> None:
     assert results.findings[0].practice_id == practice and len(results.findings[0].statements) >= 5
     compared = assistant.ask("compárala con la de Junín", conversation_id=first.conversation_id)
     assert compared.comparison is not None
-    assert [p.practice_id for p in compared.comparison.practices][0] == practice
+    assert compared.comparison.practices[0].practice_id == practice
     fresh = assistant.ask("¿y qué resultados tuvo?", conversation_id="unknown")
     assert fresh.conversation_id != "unknown"
 

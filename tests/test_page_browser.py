@@ -19,19 +19,9 @@ from bot.pages import STATIC_DIR, render_practice
 from bot.service import Assistant
 from bot.web import create_app
 from tests.fakes.llm_server import FakeLLM, Reply
-from tests.support import serve
+from tests.support import CHROMIUM_ARGS, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 RISK_QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
 AYACUCHO_ID = "fortalecemos-la-gestion-del-riesgo-de-desastres"
@@ -279,7 +269,7 @@ def test_votes_copy_share_and_suggestions(page: Any, assistant: Assistant) -> No
     assert 2 <= chips.count() <= 3
     texts = [chips.nth(i).inner_text() for i in range(chips.count())]
     assert any("expertos" in t for t in texts) and any("contacto" in t for t in texts)
-    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    assert not page.errors, page.errors
 
 
 def assistant_feedback(assistant: Assistant) -> list[dict[str, Any]]:

@@ -73,7 +73,7 @@ class TelegramBot:
         self.store = store or FeedbackStore.in_data_dir(settings.data_dir)
         self._own_generator = generator == "from_settings"
         if self._own_generator:
-            from bot.generate import AnswerGenerator
+            from bot.generation.client import AnswerGenerator
 
             generator = AnswerGenerator.from_settings(settings)  # None without LLM_BASE_URL
         self.generator = generator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -112,7 +113,7 @@ class BotHandlers:
         generator: Any = None,
     ) -> None:
         self.assistant = assistant
-        self.generator = generator  # bot.generate.AnswerGenerator, or None for extractive answers only
+        self.generator = generator  # bot.generation.client.AnswerGenerator, or None for extractive answers only
         self.runner = AssistantRunner(assistant, workers)
         self.store = store
         self.texts = texts
@@ -168,7 +169,7 @@ class BotHandlers:
         if update.callback_query is not None:
             return True
         message = update.message
-        if message is None or not (message.text or "").startswith("/"):
+        if message is None or not message.text or not message.text.startswith("/"):
             return False
         _, _, target = message.text.split()[0].partition("@")
         return not target or target.lower() == (context.bot.username or "").lower()
@@ -180,27 +181,36 @@ class BotHandlers:
             [InlineKeyboardButton(q, callback_data=cb.pack(cb.EXAMPLE, str(i)))]
             for i, q in enumerate(self.texts.examples)
         ]
+        if update.effective_chat is None:
+            return
         await send_html(
             context.bot, update.effective_chat.id, self.texts.html("start"), keyboard=InlineKeyboardMarkup(rows)
         )
 
     async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat is None:
+            return
         await send_html(context.bot, update.effective_chat.id, self.texts.html("help"))
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        command = (message.text or "").split()[0] if message.text else "/"
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
+            return
+        command = message.text.split()[0] if message.text else "/"
         name, _, target = command[1:].partition("@")
         if target and target.lower() != (context.bot.username or "").lower():
             return  # addressed to another bot
-        if update.effective_chat.type != ChatType.PRIVATE and not target and not self._replies_to_bot(message, context):
+        if chat.type != ChatType.PRIVATE and not target and not self._replies_to_bot(message, context):
             return  # in groups, only commands explicitly addressed to this bot get help
         text = self.texts.html("unknown_command", command="/" + name) + "\n\n" + self.texts.html("help")
-        await send_html(context.bot, update.effective_chat.id, text, reply_to=message.message_id)
+        await send_html(context.bot, chat.id, text, reply_to=message.message_id)
 
     async def cmd_search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = clean_text(" ".join(context.args or [])).strip()[:MAX_QUESTION_CHARS]
-        chat_id = update.effective_chat.id
+        chat, message = update.effective_chat, update.effective_message
+        if chat is None or message is None:
+            return
+        chat_id = chat.id
         if not query:
             await send_html(context.bot, chat_id, self.texts.html("search_usage"))
             return
@@ -211,7 +221,7 @@ class BotHandlers:
                 context.bot,
                 chat_id,
                 self.texts.html("no_results", query=query),
-                reply_to=update.effective_message.message_id,
+                reply_to=message.message_id,
             )
             return
         header = self.texts.html("search_header", query=query)
@@ -222,12 +232,14 @@ class BotHandlers:
             keyboard=self._sheet_keyboard(
                 [s.practice_id for s in sources], {s.practice_id: s.practice for s in sources}
             ),
-            reply_to=update.effective_message.message_id,
+            reply_to=message.message_id,
         )
         self.contexts.remember(chat_id, practice_id=sources[0].practice_id, question=query)
 
     async def cmd_practice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = clean_text(" ".join(context.args or [])).strip()[:MAX_FIELD_CHARS]
+        if update.effective_chat is None:
+            return
         chat_id = update.effective_chat.id
         practices = await self.runner.call(self.assistant.practices)
         if not query:
@@ -242,6 +254,8 @@ class BotHandlers:
         await self._send_sheet(context.bot, chat_id, record)
 
     async def cmd_regions(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat is None:
+            return
         regions: dict[str, list[Record]] = await self.runner.call(self.assistant.regions)
         chat_id = update.effective_chat.id
         if not regions:
@@ -299,8 +313,10 @@ class BotHandlers:
         return None
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        question = self.addressed_text(message, update.effective_chat, context)
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
+            return
+        question = self.addressed_text(message, chat, context)
         if question is None:
             return
         question = clean_text(question)
@@ -312,6 +328,8 @@ class BotHandlers:
 
     async def _within_limit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         """Count a question against the user's limit; when over it, say so once per window."""
+        if update.effective_user is None or update.effective_chat is None:
+            return False  # nobody to count it against (channel posts): not answered
         user_id = update.effective_user.id
         wait = self.limiter.hit(user_id)
         if not wait:
@@ -343,17 +361,22 @@ class BotHandlers:
         """Answer a question (or a follow-up on the practice in context) with sources and buttons.
         The caller has counted it against the rate limit."""
         question = clean_text(question).strip()[:MAX_QUESTION_CHARS]
-        chat_id = update.effective_chat.id
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None:
+            return
+        chat_id = chat.id
         async with typing(context.bot, chat_id):
             practice_id = None
             record = None
             ctx = self.contexts.get(chat_id)
-            if (
-                ctx
-                and ctx.practice_id
-                and await self.runner.call(is_followup, question, partial(self._names_other, ctx.practice_id))
-            ):
-                answer, record = await self._followup_answer(question, ctx.practice_id)
+            practice_in_context = ctx.practice_id if ctx else None
+            followup = False
+            if practice_in_context:
+                followup = await self.runner.call(
+                    is_followup, question, partial(self._names_other, practice_in_context)
+                )
+            if practice_in_context and followup:
+                answer, record = await self._followup_answer(question, practice_in_context)
                 if record is not None:
                     practice_id = record.id
                     header = "\n".join(
@@ -364,7 +387,7 @@ class BotHandlers:
             answer_id = await asyncio.to_thread(
                 self.store.log_answer,
                 chat_id=chat_id,
-                user_id=update.effective_user.id,
+                user_id=user.id,
                 question=question,
                 answer=answer.answer,
                 abstained=answer.abstained,
@@ -397,7 +420,7 @@ class BotHandlers:
         """The web endpoint's pipeline: the model's checked answer, shown as it is written (one
         message edited at most once a second), then replaced by the final answer (the generated
         one, or the extractive one when the generator falls back). Returns what was shown."""
-        from bot.generate import throttled
+        from bot.generation.events import throttled
 
         final: dict[str, Answer] = {}
 
@@ -477,7 +500,9 @@ class BotHandlers:
         """Buttons of an answer; "more" and votes carry the answer's chat-bound token, not its id."""
         rows: list[list[InlineKeyboardButton]] = []
         if answer.abstained and record is not None:
-            rows.extend(list(r) for r in self._sheet_keyboard([record.id], {record.id: record.title}).inline_keyboard)
+            sheet = self._sheet_keyboard([record.id], {record.id: record.title})
+            if sheet:
+                rows.extend(list(r) for r in sheet.inline_keyboard)
         if not answer.abstained:
             ids = [f.practice_id for f in answer.findings] or [s.practice_id for s in answer.sources[:1]]
             titles = {f.practice_id: f.title for f in answer.findings} | {
@@ -498,7 +523,9 @@ class BotHandlers:
         return InlineKeyboardMarkup(rows)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query: CallbackQuery = update.callback_query
+        query = update.callback_query
+        if query is None or update.effective_chat is None:
+            return
         kind, value, hashed = cb.unpack(query.data or "")
         chat_id = update.effective_chat.id
         if len(value) > 64:  # Telegram never sends more: forged
@@ -560,6 +587,8 @@ class BotHandlers:
         """Further passages that pass the answer's own relevance bar: from the practices the answer
         cited, or scoring at least as well as the weakest source shown; never unrelated practices."""
         query = update.callback_query
+        if query is None or update.effective_chat is None:
+            return
         chat_id = update.effective_chat.id
         answer_id = await asyncio.to_thread(self.store.answer_for_token, value, chat_id)
         stored = await asyncio.to_thread(self.store.get_answer, answer_id) if answer_id is not None else None
@@ -647,10 +676,8 @@ class BotHandlers:
             return
         try:
             if update.callback_query:
-                try:
+                with contextlib.suppress(TelegramError):
                     await update.callback_query.answer()
-                except TelegramError:
-                    pass
             await context.bot.send_message(chat_id=chat.id, text=self.texts.plain("apology"))
         except Exception as e:  # the apology can fail too (the Bot API may be down): log and go on
             log.warning("Telegram: could not send the apology to chat %s: %s", chat.id, e)
