@@ -242,7 +242,7 @@ def test_pages_without_an_index(tmp_path: Path, assistant: Assistant) -> None:
 
 @pytest.mark.browser
 def test_votes_copy_share_and_suggestions(page: Any, assistant: Assistant) -> None:
-    page.errors.clear()  # type: ignore[attr-defined]  # the page is shared: earlier tests script 503s on purpose
+    page.errors.clear()  # the page is shared: earlier tests script 503s on purpose
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     ask(page, "¿Cómo le hicieron en Pasco para articular la DRE con las UGEL?")
     status = page.locator("#status")

@@ -87,10 +87,10 @@ def test_experts_or_contacts_asked_of_a_practice_that_has_none() -> None:
 
 
 def test_a_figure_the_documents_do_not_give() -> None:
-    asked = {"office_records": {"p1"}, "wants_figure": True, "asks_figure": True}
-    missing = retrieval(query(**asked), 0.95, 0.6, passage_coverage=0.3)
+    asked = query(office_records={"p1"}, wants_figure=True, asks_figure=True)
+    missing = retrieval(asked, 0.95, 0.6, passage_coverage=0.3)
     assert abstention_reason(missing, CALIBRATION) == "no_figure"
-    present = retrieval(query(**asked), 0.95, 0.6, passage_coverage=0.8)
+    present = retrieval(asked, 0.95, 0.6, passage_coverage=0.8)
     assert abstention_reason(present, CALIBRATION) is None
     # a problem told at length that mentions «cuántos» is not a request for a figure
     mentioned = retrieval(query(office_records={"p1"}, wants_figure=True), 0.95, 0.6, passage_coverage=0.3)
