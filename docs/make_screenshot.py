@@ -86,19 +86,25 @@ def main() -> int:
             page.wait_for_selector("#result[data-state='done'] #answer p", state="visible", timeout=30_000)
             page.locator("#answer button.cite").first.click()
             page.wait_for_selector("#passage", state="visible")
+            # from the question down: the answer and the open source, not the page's introduction
+            page.evaluate("window.scrollTo(0, document.querySelector('#ask-form').offsetTop - 12)")
             page.mouse.move(0, 0)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))
 
             phone_context = browser.new_context(
-                viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="es-PE"
+                viewport={"width": PHONE["width"], "height": 2 * PHONE["height"]},
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+                locale="es-PE",
             )
             phone = phone_context.new_page()
             phone.goto(f"http://127.0.0.1:{port}/?{urlencode({'q': QUESTION})}")
             phone.wait_for_selector("#suggestions:not([hidden]) .chip", timeout=30_000)
             phone.evaluate("window.scrollTo(0, 0)")
-            clip = {"x": 0, "y": 0, "width": PHONE["width"], "height": 2 * PHONE["height"]}
-            phone.screenshot(path=str(args.out.with_name(args.out.stem + "-phone.png")), full_page=True, clip=clip)
+            # the first two screens, in a viewport that tall: a full-page capture loses the touch emulation
+            phone.screenshot(path=str(args.out.with_name(args.out.stem + "-phone.png")))
             phone_context.close()
 
             sheet = browser.new_page(locale="es-PE")

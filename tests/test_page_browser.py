@@ -64,7 +64,7 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.errors = errors  # type: ignore[attr-defined]
+    page.errors = errors
     yield page
     context.close()
 
@@ -257,7 +257,7 @@ def test_pages_without_an_index(tmp_path: Path, assistant: Assistant) -> None:
 
 @pytest.mark.browser
 def test_votes_copy_share_and_suggestions(page: Any, assistant: Assistant) -> None:
-    page.errors.clear()  # type: ignore[attr-defined]  # the page is shared: earlier tests script 503s on purpose
+    page.errors.clear()  # the page is shared: earlier tests script 503s on purpose
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     ask(page, "¿Cómo le hicieron en Pasco para articular la DRE con las UGEL?")
     status = page.locator("#status")
@@ -284,7 +284,7 @@ def test_votes_copy_share_and_suggestions(page: Any, assistant: Assistant) -> No
     assert 2 <= chips.count() <= 3
     texts = [chips.nth(i).inner_text() for i in range(chips.count())]
     assert any("expertos" in t for t in texts) and any("contacto" in t for t in texts)
-    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    assert not page.errors, page.errors
 
 
 def assistant_feedback(assistant: Assistant) -> list[dict[str, Any]]:
@@ -401,7 +401,7 @@ def test_comparison_table(page: Any, width: int) -> None:
         assert page.locator("#passage-text").inner_text().strip()
         page.keyboard.press("Escape")
         page.locator("#passage").wait_for(state="hidden")
-        assert not page.errors, page.errors  # type: ignore[attr-defined]
+        assert not page.errors, page.errors
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
 

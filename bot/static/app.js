@@ -167,6 +167,31 @@
     return p;
   }
 
+  /** A paragraph of the answer; its "- " lines become a list (a practice's problem, strategies, results). */
+  function answerBlock(text, turn) {
+    const lines = text.split("\n");
+    const items = lines.filter((line) => /^\s*-\s+/.test(line));
+    if (!items.length || items.length < lines.length - 1) return paragraphWithCitations(text, turn);
+    const block = document.createDocumentFragment();
+    let list = null;
+    for (const line of lines) {
+      if (!/^\s*-\s+/.test(line)) {
+        list = null;
+        const lead = paragraphWithCitations(line, turn);
+        lead.className = "answer-lead";
+        block.append(lead);
+        continue;
+      }
+      if (!list) {
+        list = el("ul", { className: "answer-list" });
+        block.append(list);
+      }
+      const item = paragraphWithCitations(line.replace(/^\s*-\s+/, ""), turn);
+      list.append(el("li", null, ...item.childNodes));
+    }
+    return block;
+  }
+
   function renderAnswer(data) {
     sources = new Map((data.sources || []).map((s) => [s.n, s]));
     answerBox.replaceChildren();
@@ -186,7 +211,7 @@
       answerBox.append(comparisonTable(comparison, turn));
       if (data.outro) answerBox.append(paragraphWithCitations(String(data.outro), turn));
     } else {
-      for (const paragraph of paragraphs) answerBox.append(paragraphWithCitations(paragraph, turn));
+      for (const paragraph of paragraphs) answerBox.append(answerBlock(paragraph, turn));
     }
     if (!data.abstained) {
       answerBox.append(
@@ -209,7 +234,8 @@
     for (const row of comparison.rows || []) {
       const tr = el("tr", null, el("th", { scope: "row", text: row.section }));
       (row.cells || []).forEach((cell, i) => {
-        const label = practices[i] ? practices[i].label : "";
+        // on a phone each card names its practice by where it is ("DRE Pasco"): the full titles are the column heads
+        const label = practices[i] ? String(practices[i].label).split(" — ").pop() : "";
         const p = el("p", null, String(cell.text || ""));
         const numbers = (cell.sources || []).filter((n) => turn.has(n));
         if (numbers.length) p.append(" ", citeGroup(numbers, turn, turn));
@@ -571,7 +597,7 @@
     const item = el("li", { className: "turn" }, el("p", { className: "turn-question", text: last.question }));
     const turn = new Map((last.data.sources || []).map((s) => [s.n, s]));
     const body = el("div", { className: "answer" });
-    for (const p of String(last.data.answer || "").split(/\n\s*\n/).map((x) => x.trim()).filter(Boolean)) body.append(paragraphWithCitations(p, turn));
+    for (const p of String(last.data.answer || "").split(/\n\s*\n/).map((x) => x.trim()).filter(Boolean)) body.append(answerBlock(p, turn));
     item.append(body);
     $("thread").append(item);
     $("thread").hidden = false;
