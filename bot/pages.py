@@ -8,16 +8,19 @@ data with `textContent` only.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import tomllib
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import NotRequired, TypedDict
+from typing import TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from bot.limits import MAX_FIELD_CHARS
 from bot.service import Assistant, IndexMissing, StoreUnavailable
@@ -28,6 +31,7 @@ from indexer.models import Record, sheet_href
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+WEB_TEXTS_PATH = Path(__file__).resolve().parents[1] / "prompts" / "web.toml"
 _STATIC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -77,7 +81,7 @@ def pages_router(get_assistant: GetAssistant = assistant_from_app) -> APIRouter:
                 return _index_missing_page()
         except StoreUnavailable:
             pass  # the page still loads; its questions get the API's 503 message
-        return FileResponse(STATIC_DIR / "index.html", media_type=_MEDIA_TYPES[".html"], headers=_headers())
+        return HTMLResponse(TEMPLATES.get_template("index.html").render(), headers=_headers())
 
     @router.get("/static/{name}")
     def static(name: str) -> Response:
@@ -139,26 +143,42 @@ class Block(TypedDict):
 
     bullets: bool
     lines: list[str]
-    closed: NotRequired[bool]  # a blank line ended it: the next line starts a new block
 
 
 def _blocks(value: str) -> list[Block]:
     """Plain section text as paragraphs and bullet lists (blank lines separate paragraphs)."""
-    out: list[Block] = []
+    out: list[tuple[bool, list[str]]] = []
     for block in re.split(r"\n\s*\n", value.strip()):
+        fresh = True  # a blank line always starts a new paragraph or list
         for line in (x.strip() for x in block.splitlines()):
             if not line:
                 continue
             bullet = bool(_BULLET.match(line))
-            if not out or out[-1]["bullets"] != bullet or out[-1].get("closed"):
-                out.append({"bullets": bullet, "lines": []})
-            out[-1]["lines"].append(_BULLET.sub("", line, count=1) if bullet else line)
-        if out:
-            out[-1]["closed"] = True
-    return out
+            if fresh or out[-1][0] != bullet:
+                out.append((bullet, []))
+                fresh = False
+            out[-1][1].append(_BULLET.sub("", line, count=1) if bullet else line)
+    return [{"bullets": bullet, "lines": lines} for bullet, lines in out]
 
 
 TEMPLATES.filters["blocks"] = _blocks
+
+
+def load_web_texts(path: Path = WEB_TEXTS_PATH) -> dict[str, dict[str, object]]:
+    """The pages' Spanish texts (prompts/web.toml): `page` for the templates, `script` for the scripts."""
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def script_texts_json(texts: dict[str, object]) -> Markup:
+    """The scripts' texts as JSON safe inside <script type="application/json"> (no '<', '>' or '&')."""
+    raw = json.dumps(texts, ensure_ascii=False, sort_keys=True)
+    return Markup(raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+WEB_TEXTS = load_web_texts()
+TEMPLATES.globals["t"] = WEB_TEXTS["page"]
+TEMPLATES.globals["script_texts"] = script_texts_json(WEB_TEXTS["script"])
 
 
 def _headers() -> dict[str, str]:

@@ -1,6 +1,7 @@
-"""Take docs/screenshot.png (desktop: an answer and an open citation) and docs/screenshot-phone.png (390 px).
+"""Take docs/screenshot.png (1280 × 800: an answer and an open citation) and docs/screenshot-phone.png
+(390 px wide, the first two screens), and print the Pasco practice sheet to PDF (A4; its page count).
 
-    python docs/make_screenshot.py [--data DIR] [--out docs/screenshot.png]
+    python docs/make_screenshot.py [--data DIR] [--out docs/screenshot.png] [--pdf FILE]
 
 Uses the index in --data (default: BPGE_DATA_DIR or data/); when there is none, indexes the shipped
 corpus into a temporary folder first. Needs Chromium at /usr/bin/chromium and the playwright package.
@@ -9,6 +10,7 @@ corpus into a temporary folder first. Needs Chromium at /usr/bin/chromium and th
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import sys
 import tempfile
@@ -20,7 +22,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-QUESTION = "¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?"
+QUESTION = "los profes no saben q hacer con los chicos con discapacidad"
+SHEET_ID = "gestion-educativa-con-impacto-para-la-mejora"  # Pasco
+PHONE = {"width": 390, "height": 844}
 
 
 def main() -> int:
@@ -37,6 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--pdf", type=Path, help="where to write the Pasco sheet as PDF (default: a temporary file)")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
 
@@ -67,19 +72,39 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1180}, device_scale_factor=1, locale="es-PE")
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1, locale="es-PE")
             page.goto(f"http://127.0.0.1:{port}/?{urlencode({'q': QUESTION})}")
             page.wait_for_selector("#result[data-state='done'] #answer p", state="visible", timeout=30_000)
             page.locator("#answer button.cite").first.click()
             page.wait_for_selector("#passage", state="visible")
+            # from the question down: the answer and the open source, not the page's introduction
+            page.evaluate("window.scrollTo(0, document.querySelector('#ask-form').offsetTop - 12)")
             page.mouse.move(0, 0)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))
-            phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="es-PE")
+
+            phone_context = browser.new_context(
+                viewport={"width": PHONE["width"], "height": 2 * PHONE["height"]},
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+                locale="es-PE",
+            )
+            phone = phone_context.new_page()
             phone.goto(f"http://127.0.0.1:{port}/?{urlencode({'q': QUESTION})}")
             phone.wait_for_selector("#suggestions:not([hidden]) .chip", timeout=30_000)
-            phone.locator("#answer").scroll_into_view_if_needed()
-            phone.screenshot(path=str(args.out.with_name(args.out.stem + "-phone.png")), full_page=True)
+            phone.evaluate("window.scrollTo(0, 0)")
+            # the first two screens, in a viewport that tall: a full-page capture loses the touch emulation
+            phone.screenshot(path=str(args.out.with_name(args.out.stem + "-phone.png")))
+            phone_context.close()
+
+            sheet = browser.new_page(locale="es-PE")
+            sheet.goto(f"http://127.0.0.1:{port}/practicas/{SHEET_ID}")
+            pdf = sheet.pdf(format="A4")
+            if args.pdf:
+                args.pdf.write_bytes(pdf)
+            pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+            print(f"sheet {SHEET_ID}: {pages} A4 page(s)")
             browser.close()
     finally:
         server.should_exit = True

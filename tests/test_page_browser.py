@@ -35,23 +35,28 @@ def base_url(assistant: Assistant) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(base_url: str) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=base_url, locale="es-PE", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.errors = errors  # type: ignore[attr-defined]
-        yield page
-        context.close()
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=base_url, locale="es-PE", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors
+    yield page
+    context.close()
 
 
 def ask(page: Any, question: str, region: str = "") -> Any:
@@ -326,16 +331,119 @@ def test_practice_list_search_and_sheet(page: Any) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
-def test_touch_targets_and_keyboard_hint(page: Any, size: tuple[int, int]) -> None:
-    page.set_viewport_size({"width": size[0], "height": size[1]})
+def test_touch_targets_on_a_phone(page: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
     try:
         ask(page, RISK_QUESTION)
-        hint_visible = page.locator("#question-help").is_visible()
-        assert hint_visible  # Chromium headless reports a fine pointer with hover, like a desktop
-        if size[0] < 600:
-            for selector in ("#answer button.cite", "#actions button", "#sources .link-button", "#sources a.ficha"):
-                box = page.locator(selector).first.bounding_box()
-                assert box and box["width"] >= 44 and box["height"] >= 44, (selector, box)
+        for selector in ("#answer button.cite", "#actions button", "#sources .link-button", "#sources a.ficha"):
+            box = page.locator(selector).first.bounding_box()
+            assert box and box["width"] >= 44 and box["height"] >= 44, (selector, box)
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("phone", [True, False], ids=["phone", "desktop"])
+def test_keyboard_hint_only_with_a_mouse(browser: Any, base_url: str, phone: bool) -> None:
+    """A phone (touch, no hover) has no Enter key to press: the hint is for a keyboard and a mouse."""
+    options: dict[str, Any] = (
+        {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+        if phone
+        else {"viewport": {"width": 1280, "height": 800}}
+    )
+    context = browser.new_context(base_url=base_url, locale="es-PE", **options)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        hint = page.locator("#question-help")
+        assert "Pulse Enter" in hint.text_content()
+        assert page.evaluate("matchMedia('(hover: hover) and (pointer: fine)').matches") is not phone
+        assert hint.is_visible() is not phone
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_comparison_table(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        ask(page, "Compara la práctica de Pasco con la de Junín")
+        table = page.locator("#answer table.compare")
+        table.wait_for()
+        assert table.locator("caption").inner_text().strip()
+        headers = [x.strip() for x in table.locator("thead th[scope=col]").all_text_contents()]
+        assert any("Pasco" in h for h in headers) and any("Junín" in h for h in headers), headers
+        rows = [x.strip() for x in table.locator("tbody th[scope=row]").all_text_contents()]
+        assert rows[:3] == ["Problema", "Estrategias", "Resultados"], rows
+        assert table.locator("tbody tr").first.locator("td").count() == len(headers) - 1
+        cite = table.locator("td button.cite").first
+        n = cite.inner_text()
+        if width < 600:
+            box = cite.bounding_box()
+            assert box and box["width"] >= 44 and box["height"] >= 44, box
+            # no sideways scrolling of the page: the table becomes one card per section
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert "Pasco" in table.locator("tbody td").first.inner_text()  # each card says whose text it is
+        cite.click()
+        page.locator("#passage").wait_for(state="visible")
+        assert page.locator("#passage-title").inner_text().endswith(n)
+        assert page.locator("#passage-text").inner_text().strip()
+        page.keyboard.press("Escape")
+        page.locator("#passage").wait_for(state="hidden")
+        assert not page.errors, page.errors
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+# ------------------------------------------------------------------ Spanish texts only from prompts/web.toml
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_SHOWN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "data-question", "label"}
+
+
+def _template_words(html_text: str) -> list[str]:
+    """Words a reader would see in a template once its {{ … }} / {% … %} are taken out."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.extend(v for k, v in attrs if k in _SHOWN_ATTRIBUTES and v)
+
+        def handle_data(self, data: str) -> None:
+            found.append(data)
+
+    Collect().feed(_JINJA.sub(" ", html_text))
+    return [w for chunk in found for w in re.findall(r"[^\W\d_]{2,}", chunk)]
+
+
+def test_spanish_texts_come_from_the_prompts_file() -> None:
+    from bot.pages import WEB_TEXTS
+
+    templates = STATIC_DIR.parent / "templates"
+    for path in sorted(templates.glob("*.html")):
+        words = [
+            w for w in _template_words(path.read_text(encoding="utf-8")) if w not in {"python", "indexer", "build"}
+        ]
+        assert not words, (path.name, words)
+    for name in ("app.js", "practice.js"):
+        script = (STATIC_DIR / name).read_text(encoding="utf-8")
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", script, flags=re.DOTALL)
+        literals = re.findall(r'"((?:[^"\\\n]|\\.)*)"', code)
+        spanish = [x for x in literals if re.search(r"[áéíóúñ¿¡«]|\b(de|la|el|que|una?)\b", x)]
+        assert not spanish, (name, spanish)
+    assert {"cite_label", "compare_caption", "empty"} <= set(WEB_TEXTS["script"])
+
+
+def test_page_carries_the_script_texts(assistant: Assistant) -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(assistant.settings, assistant)) as client:
+        page = client.get("/").text
+    match = re.search(r'<script type="application/json" id="texts">(.*?)</script>', page, re.DOTALL)
+    assert match
+    texts = json.loads(match.group(1))
+    assert texts["empty"] == "Escriba una pregunta."
+    assert "Pulse Enter para preguntar" in page and "{{" not in page

@@ -6,25 +6,14 @@
 "use strict";
 
 (function () {
-  const MESSAGES = {
-    loading: "Buscando en el corpus…",
-    writing: "Redactando la respuesta…",
-    empty: "Escriba una pregunta.",
-    network: "No se pudo conectar con el servidor. Revise su conexión e intente de nuevo.",
-    interrupted: "La respuesta se interrumpió antes de terminar. Intente de nuevo.",
-    unavailable: "El servicio no está disponible en este momento; intente de nuevo en unos minutos.",
-    failed: "Ocurrió un error inesperado al responder; intente de nuevo.",
-    generated: "Respuesta redactada a partir de las fuentes citadas; cada afirmación se verificó contra sus pasajes.",
-    extractive: "Respuesta compuesta con frases tomadas de las fuentes citadas.",
-    abstained: "Sin respuesta en el corpus",
-    sources: (n) => (n === 1 ? "1 fuente" : n + " fuentes"),
-    thanks: "Gracias por su opinión.",
-    voteFailed: "No se pudo guardar su opinión; intente de nuevo.",
-    copied: "Respuesta copiada con sus fuentes.",
-    shared: "Enlace copiado: ",
-    copyFailed: "No se pudo copiar; seleccione el texto y cópielo.",
-    sourcesTitle: "Fuentes:",
-  };
+  // Every Spanish text comes from prompts/web.toml ([script]), written into the page by the server.
+  const TEXTS = JSON.parse(document.getElementById("texts").textContent || "{}");
+  /** The text `key` with its {placeholders} filled from `values`. */
+  function t(key, values) {
+    const template = Object.prototype.hasOwnProperty.call(TEXTS, key) ? String(TEXTS[key]) : key;
+    return template.replace(/\{(\w+)\}/g, (all, name) => (values && name in values ? String(values[name]) : all));
+  }
+  const countSources = (n) => (n === 1 ? t("source_one") : t("source_many", { n: n }));
 
   const $ = (id) => document.getElementById(id);
   const form = $("ask-form");
@@ -84,8 +73,8 @@
       const msgs = detail.map((d) => (d && d.msg ? String(d.msg) : "")).filter(Boolean);
       if (msgs.length) return msgs.join(" ");
     }
-    if (status === 503) return MESSAGES.unavailable;
-    return MESSAGES.failed + " (código " + status + ")";
+    if (status === 503) return t("unavailable");
+    return t("failed_code", { message: t("failed"), status: status });
   }
 
   class HttpError extends Error {}
@@ -104,9 +93,9 @@
 
   function setLoading(loading, message) {
     askButton.disabled = loading;
-    askButton.textContent = loading ? "Buscando…" : "Preguntar";
+    askButton.textContent = loading ? t("searching") : t("ask");
     answerBox.setAttribute("aria-busy", loading ? "true" : "false");
-    if (loading) statusBox.textContent = message || MESSAGES.loading;
+    if (loading) statusBox.textContent = message || t("loading");
     statusBox.classList.toggle("loading", loading);
     if (loading) result.dataset.state = "loading";
   }
@@ -137,6 +126,29 @@
 
   // ------------------------------------------------------------ answer
 
+  /** Buttons [n] that open the cited passages (`map`: n -> source of that answer). */
+  function citeGroup(numbers, map, turn) {
+    const group = el("span", { className: "cites" });
+    for (const n of numbers) {
+      const s = map.get(n);
+      if (!s) continue;
+      group.append(
+        el("button", {
+          type: "button",
+          className: "cite",
+          "data-n": n,
+          "aria-controls": "passage",
+          "aria-expanded": "false",
+          "aria-label": t("cite_label", { n: n, practice: s.practice }),
+          title: s.practice + " — " + s.section_label,
+          text: String(n),
+          onclick: (event) => openPassage(n, event.currentTarget, turn),
+        })
+      );
+    }
+    return group;
+  }
+
   /** One paragraph's text with every [n] (or [n, m]) turned into citation buttons. */
   function paragraphWithCitations(text, turn) {
     const map = turn || sources;
@@ -148,28 +160,36 @@
       const numbers = match[1].split(/\s*[,;]\s*/).map(Number);
       if (!numbers.every((n) => map.has(n))) continue; // not a citation of ours: leave as text
       p.append(document.createTextNode(text.slice(last, match.index)));
-      const group = el("span", { className: "cites" });
-      for (const n of numbers) {
-        const s = map.get(n);
-        group.append(
-          el("button", {
-            type: "button",
-            className: "cite",
-            "data-n": n,
-            "aria-controls": "passage",
-            "aria-expanded": "false",
-            "aria-label": "Fuente " + n + ": " + s.practice,
-            title: s.practice + " — " + s.section_label,
-            text: String(n),
-            onclick: (event) => openPassage(n, event.currentTarget, turn),
-          })
-        );
-      }
-      p.append(group);
+      p.append(citeGroup(numbers, map, turn));
       last = match.index + match[0].length;
     }
     p.append(document.createTextNode(text.slice(last)));
     return p;
+  }
+
+  /** A paragraph of the answer; its "- " lines become a list (a practice's problem, strategies, results). */
+  function answerBlock(text, turn) {
+    const lines = text.split("\n");
+    const items = lines.filter((line) => /^\s*-\s+/.test(line));
+    if (!items.length || items.length < lines.length - 1) return paragraphWithCitations(text, turn);
+    const block = document.createDocumentFragment();
+    let list = null;
+    for (const line of lines) {
+      if (!/^\s*-\s+/.test(line)) {
+        list = null;
+        const lead = paragraphWithCitations(line, turn);
+        lead.className = "answer-lead";
+        block.append(lead);
+        continue;
+      }
+      if (!list) {
+        list = el("ul", { className: "answer-list" });
+        block.append(list);
+      }
+      const item = paragraphWithCitations(line.replace(/^\s*-\s+/, ""), turn);
+      list.append(el("li", null, ...item.childNodes));
+    }
+    return block;
   }
 
   function renderAnswer(data) {
@@ -177,17 +197,25 @@
     answerBox.replaceChildren();
     answerBox.className = "answer" + (data.abstained ? " abstained" : "");
     if (data.abstained) {
-      answerBox.append(el("p", { className: "note-title", text: MESSAGES.abstained }));
+      answerBox.append(el("p", { className: "note-title", text: t("abstained") }));
     }
     const paragraphs = String(data.answer || "")
       .split(/\n\s*\n/)
       .map((p) => p.trim())
       .filter(Boolean);
     const turn = sources;
-    for (const paragraph of paragraphs) answerBox.append(paragraphWithCitations(paragraph, turn));
+    const comparison = !data.abstained && data.comparison && (data.comparison.rows || []).length ? data.comparison : null;
+    if (comparison) {
+      // the table says what the paragraphs would; the introduction stays above it
+      if (data.intro) answerBox.append(paragraphWithCitations(String(data.intro), turn));
+      answerBox.append(comparisonTable(comparison, turn));
+      if (data.outro) answerBox.append(paragraphWithCitations(String(data.outro), turn));
+    } else {
+      for (const paragraph of paragraphs) answerBox.append(answerBlock(paragraph, turn));
+    }
     if (!data.abstained) {
       answerBox.append(
-        el("p", { className: "mode", text: data.mode === "generated" ? MESSAGES.generated : MESSAGES.extractive })
+        el("p", { className: "mode", text: data.mode === "generated" ? t("generated") : t("extractive") })
       );
     }
     renderSources(data.sources || []);
@@ -196,10 +224,39 @@
     result.dataset.state = "done";
   }
 
+  /** Practices side by side: one column per practice, one row per section (stacked cards on phones). */
+  function comparisonTable(comparison, turn) {
+    const practices = comparison.practices || [];
+    const captionId = "compare-caption";
+    const head = el("tr", null, el("th", { scope: "col", text: t("compare_section") }));
+    for (const p of practices) head.append(el("th", { scope: "col", text: p.label }));
+    const body = el("tbody");
+    for (const row of comparison.rows || []) {
+      const tr = el("tr", null, el("th", { scope: "row", text: row.section }));
+      (row.cells || []).forEach((cell, i) => {
+        // on a phone each card names its practice by where it is ("DRE Pasco"): the full titles are the column heads
+        const label = practices[i] ? String(practices[i].label).split(" — ").pop() : "";
+        const p = el("p", null, String(cell.text || ""));
+        const numbers = (cell.sources || []).filter((n) => turn.has(n));
+        if (numbers.length) p.append(" ", citeGroup(numbers, turn, turn));
+        tr.append(el("td", { "data-label": label }, p));
+      });
+      body.append(tr);
+    }
+    const table = el(
+      "table",
+      { className: "compare" },
+      el("caption", { id: captionId, text: t("compare_caption") }),
+      el("thead", null, head),
+      body
+    );
+    return el("div", { className: "compare-scroll", role: "region", "aria-labelledby": captionId, tabindex: "0" }, table);
+  }
+
   function renderSources(list) {
     sourcesList.replaceChildren();
     sourcesBlock.hidden = list.length === 0;
-    $("sources-title").textContent = "Fuentes (" + MESSAGES.sources(list.length) + ")";
+    $("sources-title").textContent = t("sources_heading", { count: countSources(list.length) });
     for (const s of list) {
       const meta = sourceMeta(s);
       sourcesList.append(
@@ -216,14 +273,14 @@
               type: "button",
               className: "link-button",
               "aria-controls": "passage",
-              text: "Ver pasaje",
+              text: t("see_passage"),
               onclick: (event) => openPassage(s.n, event.currentTarget),
             }),
             el(
               "a",
               { className: "ficha", href: s.href },
-              "Ver ficha",
-              el("span", { className: "visually-hidden", text: " de «" + s.practice + "»" })
+              t("see_sheet"),
+              el("span", { className: "visually-hidden", text: t("of_practice", { practice: s.practice }) })
             )
           )
         )
@@ -249,7 +306,7 @@
     lastOpener = opener || null;
     for (const b of document.querySelectorAll(".cite[aria-expanded='true']")) b.setAttribute("aria-expanded", "false");
     for (const b of document.querySelectorAll(".cite[data-n='" + n + "']")) b.setAttribute("aria-expanded", "true");
-    $("passage-title").textContent = "Fuente " + n;
+    $("passage-title").textContent = t("passage_title", { n: n });
     $("passage-practice").textContent = s.practice;
     $("passage-where").textContent = s.where || "—";
     $("passage-section").textContent = s.section_label;
@@ -354,7 +411,7 @@
       }
       if (name === "delta" && payload && typeof payload.text === "string") {
         written += payload.text;
-        statusBox.textContent = MESSAGES.writing;
+        statusBox.textContent = t("writing");
         renderStreaming(written);
       } else if (name === "answer") {
         final = payload;
@@ -362,7 +419,7 @@
         throw new HttpError(errorDetail(payload, 500));
       }
     });
-    if (!final) throw new HttpError(MESSAGES.interrupted);
+    if (!final) throw new HttpError(t("interrupted"));
     return final;
   }
 
@@ -376,7 +433,7 @@
     text = (text || "").trim();
     if (!text) {
       reset();
-      showError(MESSAGES.empty);
+      showError(t("empty"));
       question.focus();
       return;
     }
@@ -406,10 +463,10 @@
         $("current-question").hidden = $("thread").children.length === 0;
       }
       renderAnswer(data);
-      statusBox.textContent = data.abstained ? MESSAGES.abstained + "." : "Respuesta lista. " + MESSAGES.sources((data.sources || []).length) + ".";
+      statusBox.textContent = data.abstained ? t("abstained") + "." : t("ready", { count: countSources((data.sources || []).length) });
     } catch (err) {
       if (controller.signal.aborted || current !== controller) return;
-      showError(err instanceof HttpError ? err.message : MESSAGES.network);
+      showError(err instanceof HttpError ? err.message : t("network"));
     } finally {
       if (current === controller) {
         current = null;
@@ -431,7 +488,7 @@
     const lines = [entry.question, "", String(entry.data.answer || "").trim()];
     const list = entry.data.sources || [];
     if (list.length) {
-      lines.push("", MESSAGES.sourcesTitle);
+      lines.push("", t("sources_title"));
       for (const s of list) lines.push("[" + s.n + "] " + s.label + " · " + sourceMeta(s).split(" · ").slice(1).join(" · ") + " — " + location.origin + s.href);
     }
     return lines.join("\n");
@@ -477,16 +534,16 @@
       });
       if (!response.ok) throw await readError(response);
       for (const b of document.querySelectorAll("#actions .vote")) b.setAttribute("aria-pressed", b === button ? "true" : "false");
-      statusBox.textContent = MESSAGES.thanks;
+      statusBox.textContent = t("thanks");
     } catch (err) {
-      statusBox.textContent = err instanceof HttpError ? err.message : MESSAGES.voteFailed;
+      statusBox.textContent = err instanceof HttpError ? err.message : t("vote_failed");
     }
   }
 
   for (const b of document.querySelectorAll("#actions .vote")) b.addEventListener("click", () => vote(b));
   $("copy-answer").addEventListener("click", async () => {
     if (!last) return;
-    statusBox.textContent = (await copy(asText(last))) ? MESSAGES.copied : MESSAGES.copyFailed;
+    statusBox.textContent = (await copy(asText(last))) ? t("copied") : t("copy_failed");
   });
   $("share-answer").addEventListener("click", async () => {
     if (!last) return;
@@ -499,7 +556,7 @@
         /* cancelled: fall back to copying */
       }
     }
-    statusBox.textContent = (await copy(url)) ? MESSAGES.shared + url : url;
+    statusBox.textContent = (await copy(url)) ? t("shared", { url: url }) : url;
   });
 
   /** 2–3 follow-ups built from what the cited practice actually has. */
@@ -523,11 +580,11 @@
     const name = record.region || (record.offices || [])[0] || record.title;
     const has = (type) => (record.sections || []).some((s) => s.type === type);
     const ideas = [];
-    if (has("results") && data.intent !== "results") ideas.push("¿Qué resultados tuvo la práctica de " + name + "?");
-    if ((record.experts || []).length && data.intent !== "experts") ideas.push("¿Qué recomendaron los expertos a " + name + "?");
-    if (has("contacts") && data.intent !== "contact") ideas.push("¿A quién contacto sobre la práctica de " + name + "?");
+    if (has("results") && data.intent !== "results") ideas.push(t("suggest_results", { name: name }));
+    if ((record.experts || []).length && data.intent !== "experts") ideas.push(t("suggest_experts", { name: name }));
+    if (has("contacts") && data.intent !== "contact") ideas.push(t("suggest_contact", { name: name }));
     const other = cited.find((c) => c.practice_id !== main.practice_id);
-    if (other && other.region && other.region !== name) ideas.push("Compare la práctica de " + name + " con la de " + other.region);
+    if (other && other.region && other.region !== name) ideas.push(t("suggest_compare", { name: name, other: other.region }));
     for (const idea of ideas.slice(0, 3)) {
       list.append(el("button", { type: "button", className: "chip", text: idea, onclick: () => { question.value = idea; ask(idea); } }));
     }
@@ -540,7 +597,7 @@
     const item = el("li", { className: "turn" }, el("p", { className: "turn-question", text: last.question }));
     const turn = new Map((last.data.sources || []).map((s) => [s.n, s]));
     const body = el("div", { className: "answer" });
-    for (const p of String(last.data.answer || "").split(/\n\s*\n/).map((x) => x.trim()).filter(Boolean)) body.append(paragraphWithCitations(p, turn));
+    for (const p of String(last.data.answer || "").split(/\n\s*\n/).map((x) => x.trim()).filter(Boolean)) body.append(answerBlock(p, turn));
     item.append(body);
     $("thread").append(item);
     $("thread").hidden = false;
@@ -580,7 +637,7 @@
           el("option", {
             value: item.region,
             text: item.region,
-            title: count === 1 ? "1 práctica" : count + " prácticas",
+            title: count === 1 ? t("practice_one") : t("practice_many", { n: count }),
           })
         );
       }

@@ -12,6 +12,7 @@ for (const button of document.querySelectorAll("[data-print]")) {
   const items = Array.from(document.querySelectorAll("#practices li"));
   const count = document.getElementById("practice-count");
   const none = document.getElementById("practice-none");
+  const texts = JSON.parse(document.getElementById("texts").textContent || "{}");
   const fold = (s) => String(s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 
   function apply() {
@@ -23,7 +24,7 @@ for (const button of document.querySelectorAll("[data-print]")) {
       li.hidden = !ok;
       if (ok) shown += 1;
     }
-    count.textContent = shown === 1 ? "1 práctica" : shown + " prácticas";
+    count.textContent = shown === 1 ? texts.practice_one : String(texts.practice_many).replace("{n}", shown);
     none.hidden = shown !== 0;
   }
   form.addEventListener("submit", (event) => event.preventDefault());
