@@ -101,7 +101,7 @@ def _paragraph_blocks(paragraph, table_cell: bool = False) -> list[TextBlock]:
     return out
 
 
-def _is_label(text: str) -> bool:
+def is_form_label(text: str) -> bool:
     """'Región', 'Título:', 'UGEL': the label cell of a form-like table row, whose value is the content."""
     key = fold(text)
     return bool(key) and (
@@ -136,7 +136,7 @@ def _table_blocks(tbl, parent) -> list[TextBlock]:
             rows.append(cells)
     out: list[TextBlock] = []
     data_rows = [r for r in rows if len(r) >= 2]
-    labels = [r for r in data_rows if len(r) == 2 and _is_label(r[0].text)]
+    labels = [r for r in data_rows if len(r) == 2 and is_form_label(r[0].text)]
     is_form = bool(data_rows) and len(labels) * 2 >= len(data_rows)  # 'Región | Pasco', 'Título: | …'
     is_data = not is_form and len(data_rows) >= 3 and all(len(c.text) <= 80 for r in data_rows for c in r)
     for cells in rows:

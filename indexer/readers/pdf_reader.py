@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.readers.blocks import TextBlock, strip_bullet
-from indexer.readers.docx_reader import _is_label
+from indexer.readers.docx_reader import is_form_label
 from indexer.text import fold
 
 CELL = "\x1f"  # between two cells of a table row laid out on one line
@@ -42,7 +42,7 @@ class PdfLine:
         cells = [c.strip() for c in " ".join(self.words).split(CELL) if c.strip()]
         if len(cells) == 2 and re.fullmatch(r"\d{1,3}", cells[1]):
             return f"{cells[0]}\t{cells[1]}"  # a contents entry without leader dots
-        if len(cells) == 2 and _is_label(cells[0]):
+        if len(cells) == 2 and is_form_label(cells[0]):
             label = fold(cells[0])
             return f"REGIÓN {cells[1]}" if label.startswith("region") else cells[1]
         return " | ".join(cells)
