@@ -72,6 +72,8 @@ _BACK = re.compile(
     r"\b(esa|esta|dicha|aquella|misma) (practica|experiencia|estrategia|iniciativa)\b"
     r"|\bla (practica|experiencia)\b(?! de)"
     r"|\b(ellos|ellas|ella)\b"
+    # a pronoun standing for the practice before its verb: «¿quién la presentó?», «¿cómo lo lograron?»
+    r"|^(quien|quienes|como|cuando|donde|por que|para que)( la| lo)? (la|lo) [a-z]+(o|aron|ieron|an|en)\b"
 )
 _LEADING = re.compile(r"^(y|e|tambien|ademas|entonces|y de|y sobre|y en cuanto a)\b")
 

@@ -35,6 +35,7 @@ FIGURE_COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6)
 # Refusing a question the corpus answers costs more than answering one it does not (the user can judge a
 # weak answer, not a missing one).
 FALSE_ABSTENTION_COST = 2.0
+CLOSE_PERCENTILE = 10
 
 
 @dataclass
@@ -152,8 +153,9 @@ def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared])
         for r, p in zip(retrievals, items, strict=True)
         if not p.gold.expect_abstain and p.gold.kind == "similar"
     )
-    # "the closest practices" below the lower quartile of the relevance of answerable problem descriptions
-    close = float(np.percentile(answerable, 25)) if answerable else best.min_relevance
+    # "the closest practices" below the lowest tenth of the relevance of answerable problem descriptions: a
+    # problem the corpus addresses in other words is answered as such, not as a near match
+    close = float(np.percentile(answerable, CLOSE_PERCENTILE)) if answerable else best.min_relevance
     return best.model_copy(update={"close_relevance": max(close, best.min_relevance)})
 
 

@@ -218,6 +218,7 @@ def _build_locked(
         if (
             manifest.get("documents") == hashes
             and _dense_models(manifest) == models
+            and manifest.get("calibration") == calibration_for(models["dense"])  # recalibrated: rewrite
             and manifest.get("code_version") == _code_version()
             and manifest.get("chroma") == _chroma_label(settings)
         ):

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from bot.schemas import Answer
+from bot.schemas import Answer, Finding
 from bot.telegram.texts import Texts
 from bot.views import QUICK_LABELS, PracticeSheet, SourceView, ask_href, shorten
 from indexer.models import Record, Source, sheet_href, where_label
@@ -128,11 +128,16 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int
         room = budget - len(strip_tags(sources)) - len(strip_tags("\n\n".join(blocks)))
         findings = answer.findings[:MAX_FINDINGS]
         per = max(1, min(MAX_STATEMENTS, room // max(1, len(findings)) // (STATEMENT_CHARS // 2)))
-        for finding in findings:
-            titled.add(finding.practice_id)
-            lines = ["<b>" + link(texts.url(sheet_href(finding.practice_id)), finding.label or finding.title) + "</b>"]
-            lines.extend(_statement(st.text, st.sources) for st in finding.statements[:per])
-            blocks.append("\n".join(lines))
+        body = _findings_markup(findings, per, texts)
+        # the estimate is rough: fewer statements per practice, then fewer practices, until it fits a phone
+        while len(strip_tags(body)) > room and (per > 1 or len(findings) > 1):
+            if per > 1:
+                per -= 1
+            else:
+                findings = findings[:-1]
+            body = _findings_markup(findings, per, texts)
+        titled.update(f.practice_id for f in findings)
+        blocks.append(body)
         if answer.outro:
             blocks.append(esc(answer.outro))
     else:
@@ -146,6 +151,16 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int
     if answer.sources:
         blocks.append(sources)
     return "\n\n".join(b for b in blocks if b)
+
+
+def _findings_markup(findings: list[Finding], per: int, texts: Texts) -> str:
+    """Each practice named once (linked to its sheet), then its first `per` statements."""
+    blocks = []
+    for finding in findings:
+        lines = ["<b>" + link(texts.url(sheet_href(finding.practice_id)), finding.label or finding.title) + "</b>"]
+        lines.extend(_statement(st.text, st.sources) for st in finding.statements[:per])
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def render_search(header: str, sources: list[Source], texts: Texts) -> str:

@@ -208,12 +208,18 @@ def test_followups_are_recognised(text: str, section: str) -> None:
     assert asked_section(text) == section
 
 
+@pytest.mark.parametrize("text", ["¿quién la presentó?", "quien la presento", "¿cómo lo lograron?"])
+def test_a_pronoun_for_the_practice_makes_a_followup(text: str) -> None:
+    assert is_followup(text, lambda _: False)
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "resultados en comprensión lectora",
         "Tenemos muchos casos de violencia escolar y no hay psicólogos, ¿alguna experiencia que haya funcionado?",
         "¿Qué práctica tiene buenos resultados en violencia escolar?",
+        "¿Quién preside la Mancomunidad Educativa de la UGEL 07?",
     ],
 )
 def test_new_questions_are_not_followups(text: str) -> None:
