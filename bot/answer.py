@@ -22,6 +22,7 @@ from indexer.text import fold
 
 LIST_RATIO = 0.7  # other records join a "which practices…" answer when within this share of the best score
 MAX_FINDINGS = 3
+FULL_COVERAGE = 0.999  # share of the question's topic terms (IDF-weighted) found in the best practice
 MAX_SENTENCE_CHARS = 420
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÁÉÍÓÚÑ¿¡\"“(0-9+])")
@@ -58,6 +59,8 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         return None
     if query.english:
         return None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
+    if retrieval.coverage >= FULL_COVERAGE:
+        return None  # every topic word is in the best practice (a person's full name, a title): it is about it
     return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"
 
 

@@ -59,6 +59,12 @@ def test_relevance_decides_for_unnamed_topics() -> None:
     assert not is_close_only(clear, CALIBRATION)
 
 
+def test_every_topic_word_in_one_practice_is_answered() -> None:
+    """«¿En qué oficina trabaja Gladys Liliana Guerra Cabrera?»: a name found whole in a practice."""
+    assert abstention_reason(retrieval(query(), 0.70, 1.0), CALIBRATION) is None
+    assert abstention_reason(retrieval(query(), 0.70, 0.9), CALIBRATION) == "nothing"
+
+
 def test_nothing_retrieved_abstains() -> None:
     assert abstention_reason(Retrieval(query(), []), CALIBRATION) == "nothing"
 
