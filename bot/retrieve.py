@@ -106,18 +106,19 @@ class Retriever:
         self._dense_signals = dense
         self._index_of = {p.id: i for i, p in enumerate(passages)}
         self._record_ids = [r.id for r in records]
-        record_index = {rid: i for i, rid in enumerate(self._record_ids)}
-        self._passage_record = np.array([record_index.get(p.record_id, 0) for p in passages], dtype=np.int64)
+        self._record_index = {rid: i for i, rid in enumerate(self._record_ids)}
+        self._passage_record = np.array([self._record_index.get(p.record_id, 0) for p in passages], dtype=np.int64)
         self._non_practice = np.array([r.kind != "practice" for r in records], dtype=bool)
         self.catalog = Catalog.from_records(records)
         # the text searched is the embedded text: prefixed with the record's title, offices and section
-        tokens = [analyze(p.embedding_text()) for p in passages]
+        texts = [p.embedding_text() for p in passages]
+        tokens = [analyze(text) for text in texts]
         self.lexical = LexicalIndex(tokens)
         self._passage_tokens = [set(t) for t in tokens]
         self._record_tokens: dict[str, set[str]] = {}
         for p, passage_tokens in zip(passages, tokens, strict=True):
             self._record_tokens.setdefault(p.record_id, set()).update(passage_tokens)
-        words = {w for p in passages for w in fold(p.embedding_text()).split()}
+        words = {w for text in texts for w in fold(text).split()}
         self.normalizer = QuestionNormalizer(words)
 
     # ------------------------------------------------------------ filters
@@ -205,7 +206,7 @@ class Retriever:
         if not candidates:
             return Retrieval(query, [], missing_regions=missing, filtered=filtered, normalized=normalized)
         named = self.named_records(query)
-        record_index = {rid: i for i, rid in enumerate(self._record_ids)}
+        record_index = self._record_index
         scores = self.record_scores(query, signals)
         order = self._passage_order(query, signals)
         primary = self._primary_dense(signals)
@@ -238,7 +239,7 @@ class Retriever:
 
     def record_scores(self, query: Query, signals: Mapping[str, Mapping[int, float]]) -> np.ndarray:
         """Fused score of every record, in the order of `record_ids`."""
-        record_index = {rid: i for i, rid in enumerate(self._record_ids)}
+        record_index = self._record_index
         return fuse(
             signals,
             self._passage_record,

@@ -120,7 +120,6 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int
     An extractive answer names each practice once (linked to its sheet) with its statements; a
     generated one is shown as written, cut at a sentence with a link to the full answer."""
     blocks: list[str] = [header] if header else []
-    titled: set[str] = set()
     sources = render_sources(answer.sources, texts, titled=frozenset(f.practice_id for f in answer.findings))
     if answer.findings and not answer.abstained and answer.mode != "generated":
         if answer.intro:
@@ -136,7 +135,9 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int
             else:
                 findings = findings[:-1]
             body = _findings_markup(findings, per, texts)
-        titled.update(f.practice_id for f in findings)
+        if len(findings) < len(answer.findings):
+            # a practice left out of the body is named in the sources instead
+            sources = render_sources(answer.sources, texts, titled=frozenset(f.practice_id for f in findings))
         blocks.append(body)
         if answer.outro:
             blocks.append(esc(answer.outro))
