@@ -15,9 +15,10 @@ import numpy as np
 from bot.language import analyze
 from bot.retrieve import Hit, RecordHits, Retrieval
 from bot.schemas import Answer, Finding, Statement
+from bot.sources import Source, record_label
 from bot.texts import text
 from indexer.calibration import Calibration
-from indexer.models import EXPERT_SECTIONS, Source
+from indexer.models import EXPERT_SECTIONS
 from indexer.text import fold
 
 LIST_RATIO = 0.7  # other records join a "which practices…" answer when within this share of the best score
@@ -130,7 +131,7 @@ class AnswerComposer:
         elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:
             named = [r.record for r in retrieval.records if r.record.id in retrieval.query.office_records]
             record = named[0] if named else retrieval.records[0].record
-            message = text(f"abstain_{reason}", practice=record.label(), covered=self._covered())
+            message = text(f"abstain_{reason}", practice=record_label(record), covered=self._covered())
         else:
             message = text("abstain", covered=self._covered())
         return Answer(question=question, answer=message, abstained=True)
@@ -152,7 +153,7 @@ class AnswerComposer:
                     Finding(
                         practice_id=record_hits.record.id,
                         title=record_hits.record.title,
-                        label=record_hits.record.label(),
+                        label=record_label(record_hits.record),
                         statements=statements,
                     )
                 )

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from indexer.models import Source
+from bot.sources import Source
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

@@ -24,9 +24,10 @@ from markupsafe import Markup
 
 from bot.limits import MAX_FIELD_CHARS
 from bot.service import Assistant, IndexMissing, StoreUnavailable
+from bot.sources import sheet_href
 from bot.texts import text
 from bot.views import PracticeSheet, public_base
-from indexer.models import Record, sheet_href
+from indexer.models import Record
 
 log = logging.getLogger(__name__)
 

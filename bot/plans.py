@@ -23,8 +23,9 @@ from bot.schemas import (
     Intent,
     Statement,
 )
+from bot.sources import Source, record_label
 from bot.texts import text
-from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Contact, Record, Section, Source, parse_contacts
+from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Contact, Record, Section, parse_contacts
 from indexer.text import fold
 
 MAX_LIST_ITEMS = 20
@@ -187,7 +188,7 @@ class Planner:
         return Finding(
             practice_id=record.id,
             title=record.title,
-            label=record.label(),
+            label=record_label(record),
             statements=statements.statements,
             url=sheet_url(record) if record.kind == "practice" else None,
         )
@@ -258,7 +259,7 @@ class Planner:
         answer = self._answer(question, [self._finding(r, findings[r.id]) for r in records], cited)
         if answer is not None:
             answer.comparison = Comparison(
-                practices=[ComparedPractice(practice_id=r.id, label=r.label()) for r in records], rows=rows
+                practices=[ComparedPractice(practice_id=r.id, label=record_label(r)) for r in records], rows=rows
             )
         return answer
 

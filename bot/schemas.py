@@ -7,7 +7,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field, field_validator
 
 from bot.limits import MAX_FIELD_CHARS, clean_text
-from indexer.models import Source
+from bot.sources import Source
 
 MAX_QUESTION_CHARS = 2000
 

@@ -29,11 +29,12 @@ from bot.plans import Planner, practice_ids
 from bot.query import Query, read_query
 from bot.retrieve import DenseSignal, Retriever
 from bot.schemas import Answer, Filters, Intent
+from bot.sources import Source
 from bot.texts import text
 from bpge.settings import Settings
 from indexer.calibration import Calibration, NotCalibrated
 from indexer.embed import EmbeddingKind
-from indexer.models import Record, Source
+from indexer.models import Record
 from indexer.store import (
     BadPointer,
     IndexMissing,

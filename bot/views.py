@@ -11,18 +11,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from bot.sources import Source, location_label, practice_label, sheet_href, where_label
 from bpge.settings import Settings
-from indexer.models import (
-    SECTION_LABELS,
-    ExpertCommentary,
-    Record,
-    Section,
-    Source,
-    location_label,
-    practice_label,
-    sheet_href,
-    where_label,
-)
+from indexer.models import SECTION_LABELS, ExpertCommentary, Record, Section
 from indexer.text import fold
 
 KIND_LABELS = {"practice": "Buena práctica", "event": "Intercambio de buenas prácticas", "document": "Documento"}

@@ -21,9 +21,10 @@ from bot.generation.events import GenerationEvent, final_answer, sse
 from bot.limits import MAX_BODY_BYTES, MAX_FIELD_CHARS, MAX_K, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer, Comparison, Filters, Intent
 from bot.service import Assistant, IndexMissing, NotCalibrated, StoreUnavailable
+from bot.sources import Source
 from bot.texts import text
 from bpge.settings import Settings
-from indexer.models import Record, Source
+from indexer.models import Record
 
 log = logging.getLogger(__name__)
 

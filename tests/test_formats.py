@@ -414,7 +414,7 @@ def test_pdf_line_joining_rejoins_hyphenation_and_keeps_short_lines():
 
 
 def test_location_labels():
-    from indexer.models import location_label
+    from bot.sources import location_label
 
     assert location_label(27, None, (1136, 1147)) == "página 27"
     assert location_label(None, 5, (3, 9)) == "diapositiva 5"

@@ -18,8 +18,8 @@ from bot.generation.prompts import Prompts
 from bot.generation.segment import check_reply
 from bot.generation.verify import AnswerChecker, names_in, numbers_in
 from bot.schemas import Answer
+from bot.sources import Source
 from bpge.settings import Settings
-from indexer.models import Source
 from tests.fakes.llm_server import FakeLLM, Reply
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from bot.generation.prompts import Prompts
 from bot.generation.segment import SentenceAssembler, findings_of, visible_text
 from bot.generation.verify import AnswerChecker
 from bot.schemas import Answer
-from indexer.models import Source
+from bot.sources import Source
 
 if TYPE_CHECKING:  # pragma: no cover
     from openai import AsyncOpenAI

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.models import SECTION_LABELS, Source
+from bot.sources import Source
+from indexer.models import SECTION_LABELS
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from bot.generation.verify import AnswerChecker, SentenceCheck
 from bot.language import fold_keeping_punctuation
 from bot.schemas import Answer, Finding, Statement
-from indexer.models import Source
+from bot.sources import Source
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.language import fold_keeping_punctuation
-from indexer.models import SECTION_LABELS, Source
+from bot.sources import Source
+from indexer.models import SECTION_LABELS
 
 
 def _stem(word: str) -> str:

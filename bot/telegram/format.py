@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterable
 
 from bot.schemas import Answer, Finding
+from bot.sources import Source, record_label, sheet_href, where_label
 from bot.telegram.texts import Texts
 from bot.views import QUICK_LABELS, PracticeSheet, SourceView, ask_href, shorten
-from indexer.models import Record, Source, sheet_href, where_label
+from indexer.models import Record
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units after entity parsing
 SNIPPET_CHARS = 280
@@ -232,7 +233,7 @@ def _strip_lines(origin: str) -> str:
 
 
 def render_practice_list(records: list[Record]) -> str:
-    return "\n".join(f"• {esc(r.label())}" for r in records)
+    return "\n".join(f"• {esc(record_label(r))}" for r in records)
 
 
 def render_regions(regions: dict[str, list[Record]], texts: Texts) -> str:

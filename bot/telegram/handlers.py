@@ -35,6 +35,7 @@ from telegram.ext import (
 
 from bot.limits import MAX_FIELD_CHARS, bounded_int, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters, Finding, Statement
+from bot.sources import Source, record_label
 from bot.telegram import callbacks as cb
 from bot.telegram.context import ContextStore
 from bot.telegram.feedback import FeedbackStore
@@ -51,7 +52,7 @@ from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.replies import EDIT_EVERY_S, reply_with_answer, send_html, typing
 from bot.telegram.texts import Texts
 from bot.views import QUICK_LABELS, PracticeSheet
-from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Record, Source
+from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Record
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -380,7 +381,7 @@ class BotHandlers:
                 if record is not None:
                     practice_id = record.id
                     header = "\n".join(
-                        h for h in (header, self.texts.html("followup_about", label=record.label())) if h
+                        h for h in (header, self.texts.html("followup_about", label=record_label(record))) if h
                     )
             else:
                 answer = await self.runner.call(self.assistant.ask, question)
@@ -709,6 +710,6 @@ def answer_from_sections(question: str, record: Record, section: str) -> Answer 
     for n, s in enumerate(sections[:5], start=1):
         sources.append(Source.from_section(n, record, s, score=1.0))
         statements.append(Statement(text=snippet(s.text, FOLLOWUP_SNIPPET), sources=[n]))
-    finding = Finding(practice_id=record.id, title=record.title, label=record.label(), statements=statements)
+    finding = Finding(practice_id=record.id, title=record.title, label=record_label(record), statements=statements)
     text = "\n".join(f"{st.text} [{st.sources[0]}]" for st in statements)
     return Answer(question=question, answer=text, abstained=False, sources=sources, findings=[finding])

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from bot.sources import record_label
 from bot.telegram.app import SECRET_HEADER, TelegramBot, start_telegram_bot, telegram_webhook_router
 from bot.telegram.feedback_api import feedback_router
 from bot.telegram.format import render_answer, split_html, utf16_len
@@ -159,7 +160,7 @@ async def test_practica_and_regiones(harness: Harness, assistant: Any) -> None:
     for region, practices in assistant.regions().items():
         assert region in regions.plain
         for p in practices:
-            assert p.label() in regions.plain
+            assert record_label(p) in regions.plain
     sheet = await harness.press(regions, "📄")
     assert sheet[0].plain.startswith("📄")
     all_buttons_ok(harness.api)
@@ -173,13 +174,13 @@ async def test_followups_refer_to_the_practice_just_discussed(harness: Harness, 
     assert context is not None and context.practice_id == junin.id
 
     [results] = await harness.say(5, "¿y qué resultados tuvo?")
-    assert results.plain.startswith("Sobre la práctica: " + junin.label())
+    assert results.plain.startswith("Sobre la práctica: " + record_label(junin))
     sources = results.plain.split("Fuentes", 1)[1]
     assert "Resultados" in sources
     assert "Problema ·" not in sources and "Estrategias ·" not in sources
 
     [contact] = await harness.say(5, "¿quién es el contacto?")
-    assert contact.plain.startswith("Sobre la práctica: " + junin.label())
+    assert contact.plain.startswith("Sobre la práctica: " + record_label(junin))
     contacts = [s for s in junin.sections if s.type == "contacts"]
     assert contacts and contacts[0].text.split("\n")[0].strip() in contact.plain
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from bot.schemas import Answer, Finding, Statement
+from bot.sources import Source
 from bot.telegram import callbacks as cb
 from bot.telegram.context import ContextStore
 from bot.telegram.feedback import FeedbackStore
@@ -31,7 +32,7 @@ from bot.telegram.redact import REDACTED, protect
 from bot.telegram.texts import default_texts
 from bot.views import PracticeSheet
 from bpge.settings import Settings
-from indexer.models import Record, Section, SectionType, Source
+from indexer.models import Record, Section, SectionType
 from tests.fakes.telegram_api import ApiError, parse_telegram_html
 
 TEXTS = default_texts()

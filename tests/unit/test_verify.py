@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.generation.verify import AnswerChecker, names_in, numbers_in
-from indexer.models import Source
+from bot.sources import Source
 
 
 def passage(n: int, text: str, *, practice: str = "", region: str = "", offices: tuple[str, ...] = ()) -> Source:
