@@ -138,6 +138,78 @@ SECTIONS_OF_CUE: dict[str, frozenset[str]] = {
     "lessons": frozenset({"lessons"}),
     "event": frozenset({"event"}),
 }
+# Further words that ask for a section only in a short follow-up about the practice just discussed ("¿quién es el
+# responsable?", "¿y sus objetivos?", "¿cómo funciona?"): too loose to steer a search on their own.
+FOLLOWUP_CUES: dict[str, tuple[str, ...]] = {
+    "contacts": ("quien es", "quienes son", "responsable", "celular"),
+    "objectives": ("objetivo", "proposito", "finalidad"),
+    "problem": ("surgio",),
+    "strategies": ("como lo hizo", "como se hizo", "como funciona", "fases", "pasos"),
+    "lessons": ("aprendieron", "dificultades"),
+}
+# The order a follow-up's section is looked for in: "¿quién es el experto?" asks for a person first.
+FOLLOWUP_SECTION_ORDER = ("contacts", "results", "expert", "problem", "objectives", "strategies", "lessons")
+# Words of a follow-up that add no topic of its own ("¿y qué lograron con esa iniciativa?"), beyond the stop words.
+FOLLOWUP_FILLERS = frozenset(
+    {
+        "ademas",
+        "alcanzaron",
+        "alcanzo",
+        "aquel",
+        "aquella",
+        "cada",
+        "conocer",
+        "cuentame",
+        "da",
+        "dan",
+        "decir",
+        "dicha",
+        "dicho",
+        "entonces",
+        "explicame",
+        "hicieron",
+        "hizo",
+        "iniciativa",
+        "misma",
+        "mismo",
+        "obtuvieron",
+        "obtuvo",
+        "podrias",
+        "puedes",
+        "saber",
+        "segun",
+        "ser",
+        "tal",
+        "tuvo",
+        "tuvieron",
+        "u",
+        "unas",
+    }
+)
+
+
+def is_stop_word(folded_word: str) -> bool:
+    """A folded word that says nothing about a topic (Spanish stop words and question fillers)."""
+    return folded_word in _STOP
+
+
+def followup_section(folded: str) -> str | None:
+    """The section (or `expert`) a short follow-up asks for: the search cues first, then the follow-up ones."""
+    for section in FOLLOWUP_SECTION_ORDER:
+        if has_cue(folded, SECTION_CUES.get(section, ()) + FOLLOWUP_CUES.get(section, ())):
+            return section
+    return None
+
+
+def is_section_word(folded_word: str) -> bool:
+    """A word that belongs to a section cue ("resultados", "contacto", "recomendaron")."""
+    return any(
+        folded_word.startswith(cue) if " " not in cue else folded_word in cue.split()
+        for section in FOLLOWUP_SECTION_ORDER
+        for cue in (c.strip() for c in SECTION_CUES.get(section, ()) + FOLLOWUP_CUES.get(section, ()))
+    )
+
+
 FACT_CUES = (
     "cuantos",
     "cuantas",

@@ -33,13 +33,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.followup import asked_section, is_followup
 from bot.limits import MAX_FIELD_CHARS, bounded_int, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters, Finding, Statement
 from bot.sources import Source, record_label
 from bot.telegram import callbacks as cb
 from bot.telegram.context import ContextStore
 from bot.telegram.feedback import FeedbackStore
-from bot.telegram.followup import asked_section, is_followup
 from bot.telegram.format import (
     render_practice_list,
     render_regions,

@@ -18,7 +18,6 @@ from bot.telegram import callbacks as cb
 from bot.telegram.context import ContextStore
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.feedback_api import feedback_router
-from bot.telegram.followup import asked_section, is_followup
 from bot.telegram.format import (
     render_answer,
     render_sheet_card,
@@ -191,45 +190,7 @@ def test_callback_data_fits_in_64_bytes_and_resolves() -> None:
     assert cb.unpack(cb.pack(cb.SHEET, "corta")) == (cb.SHEET, "corta", False)
 
 
-# --- follow-ups, rate limit, context -----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "section"),
-    [
-        ("¿y qué resultados tuvo?", "results"),
-        ("¿quién es el contacto?", "contacts"),
-        ("¿Qué recomendaron los expertos?", "expert"),
-        ("¿Cómo lo hicieron?", "strategies"),
-        ("¿y cuál era el problema?", "problem"),
-    ],
-)
-def test_followups_are_recognised(text: str, section: str) -> None:
-    assert is_followup(text, lambda _: False)
-    assert asked_section(text) == section
-
-
-@pytest.mark.parametrize("text", ["¿quién la presentó?", "quien la presento", "¿cómo lo lograron?"])
-def test_a_pronoun_for_the_practice_makes_a_followup(text: str) -> None:
-    assert is_followup(text, lambda _: False)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "resultados en comprensión lectora",
-        "Tenemos muchos casos de violencia escolar y no hay psicólogos, ¿alguna experiencia que haya funcionado?",
-        "¿Qué práctica tiene buenos resultados en violencia escolar?",
-        "¿Quién preside la Mancomunidad Educativa de la UGEL 07?",
-    ],
-)
-def test_new_questions_are_not_followups(text: str) -> None:
-    assert not is_followup(text, lambda _: False)
-
-
-def test_naming_another_practice_is_not_a_followup() -> None:
-    assert is_followup("¿y en Ayacucho?", lambda _: False)
-    assert not is_followup("¿y en Ayacucho?", lambda _: True)
+# --- rate limit, context -----------------------------------------------------------
 
 
 def test_rate_limiter_window() -> None:
