@@ -1,8 +1,9 @@
-"""Every error answered by the web app: Spanish, and always `{"detail": "..."}`.
+"""Every error answered by the web app, in Spanish: `{"detail": "..."}`, or a problem page on the HTML pages.
 
 Framework errors (404, 405, JSON decode, wrong types) come in English from Starlette and Pydantic;
 the handlers here replace them once for the whole app. Routes raise `ApiError` for messages that are
-already Spanish, which are passed through unchanged.
+already Spanish, which are passed through unchanged. The Assistant's known failures (no index, no
+calibration, Chroma down) propagate from routes and `bot.deps` and are translated here only.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.limits import MAX_BODY_BYTES
+from bot.pages import PAGE_TAG, problem_page
+from bot.service import IndexMissing, NotCalibrated, StoreUnavailable
 from bot.texts import text
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,24 @@ def validation_message(error: dict[str, Any]) -> str:
     return text("invalid_field", field=field)
 
 
+def _unavailable(exc: Exception) -> tuple[str, str, bool]:
+    """(page title, Spanish message, show the build steps) for an Assistant that cannot answer now."""
+    if isinstance(exc, NotCalibrated):  # an IndexMissing whose message already says how to calibrate
+        return "El índice no está calibrado", str(exc), False
+    if isinstance(exc, IndexMissing):
+        return "El índice aún no está listo", text("index_missing"), True
+    log.error("vector store unavailable: %s", exc)
+    return "Servicio no disponible", text("store_unavailable"), False
+
+
+def _reply(request: Request, status: int, title: str, message: str, *, steps: bool = False) -> Response:
+    """The one place that picks an error's form: a problem page for the page routes, JSON for the rest."""
+    route = request.scope.get("route")
+    if PAGE_TAG in (getattr(route, "tags", None) or ()):
+        return problem_page(title, message, status, steps=steps)
+    return JSONResponse(status_code=status, content={"detail": message})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the Spanish handlers (once per app)."""
 
@@ -92,10 +113,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def busy(request: Request, exc: Busy) -> JSONResponse:
         return JSONResponse(status_code=503, content={"detail": text("busy")}, headers={"Retry-After": "5"})
 
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        title, message, steps = _unavailable(exc)
+        return _reply(request, 503, title, message, steps=steps)
+
+    for failure in (IndexMissing, NotCalibrated, StoreUnavailable):
+        app.add_exception_handler(failure, unavailable)
+
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
-        return JSONResponse(status_code=500, content={"detail": text("internal_error")})
+        return _reply(request, 500, "Ocurrió un error", text("internal_error"))
 
 
 class BodyLimit:

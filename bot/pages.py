@@ -1,18 +1,18 @@
 """The HTML side of the web app: the question page, its static files and the printable practice sheets.
 
-`create_app` includes `pages_router()`; it needs nothing else (the static files are served by a route
-here, not a mount, so that including the router is enough). Pages are Jinja2 templates
-(bot/templates/, autoescaped) over the view model of `bot.views`; the page's script writes server
-data with `textContent` only.
+`create_app` includes `router`; it needs nothing else (the static files are served by a route here, not a
+mount, so that including the router is enough). Routes get the Assistant through `bot.deps`; its failures
+become problem pages in `bot.errors`. Pages are Jinja2 templates (bot/templates/, autoescaped) over the view
+model of `bot.views`; the page's script writes server data with `textContent` only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import logging
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import TypedDict
@@ -22,14 +22,13 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from bot.deps import AssistantDep, load_assistant
 from bot.limits import MAX_FIELD_CHARS
-from bot.service import Assistant, IndexMissing, StoreUnavailable
+from bot.service import StoreUnavailable
 from bot.sources import sheet_href
 from bot.texts import text
 from bot.views import PracticeSheet, public_base
 from indexer.models import Record
-
-log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WEB_TEXTS_PATH = Path(__file__).resolve().parents[1] / "prompts" / "web.toml"
@@ -53,66 +52,51 @@ SECURITY_HEADERS = {
 
 _BULLET = re.compile(r"^\s*[-•*▪●◦]\s+")
 
-GetAssistant = Callable[[Request], "Assistant | None"]
+PAGE_TAG = "page"  # the routes of this router; `bot.errors` answers their failures with a problem page, not JSON
+router = APIRouter(include_in_schema=False, tags=[PAGE_TAG])
 
 
-def assistant_from_app(request: Request) -> Assistant | None:
-    """The app's Assistant (`app.state.assistant`), loading it when an index has appeared since start.
-
-    Returns None while there is no index; raises StoreUnavailable when Chroma does not answer."""
-    assistant: Assistant | None = getattr(request.app.state, "assistant", None)
-    settings = getattr(request.app.state, "settings", None)
-    if assistant is None and settings is not None:
-        try:
-            assistant = Assistant.load(settings)
-        except IndexMissing:
-            return None
-        request.app.state.assistant = assistant
-    return assistant
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> Response:
+    """The question page. Without an index it is the 'index missing' page (raised to `bot.errors`); while Chroma is
+    down it still loads, and its questions get the API's 503 message."""
+    with contextlib.suppress(StoreUnavailable):
+        load_assistant(request.app)
+    return HTMLResponse(TEMPLATES.get_template("index.html").render(), headers=_headers())
 
 
-def pages_router(get_assistant: GetAssistant = assistant_from_app) -> APIRouter:
-    """Routes `/`, `/static/{name}`, `/practicas` and `/practicas/{id}`."""
-    router = APIRouter(include_in_schema=False)
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    path = STATIC_DIR / name
+    if not _STATIC_NAME.match(name) or path.suffix not in _MEDIA_TYPES or not path.is_file():
+        return problem_page("No encontrado", "Ese archivo no existe.", 404)
+    return FileResponse(path, media_type=_MEDIA_TYPES[path.suffix], headers={**_headers(), "Cache-Control": "no-cache"})
 
-    @router.get("/", response_class=HTMLResponse)
-    def index(request: Request) -> Response:
-        try:
-            if get_assistant(request) is None:
-                return _index_missing_page()
-        except StoreUnavailable:
-            pass  # the page still loads; its questions get the API's 503 message
-        return HTMLResponse(TEMPLATES.get_template("index.html").render(), headers=_headers())
 
-    @router.get("/static/{name}")
-    def static(name: str) -> Response:
-        path = STATIC_DIR / name
-        if not _STATIC_NAME.match(name) or path.suffix not in _MEDIA_TYPES or not path.is_file():
-            return _problem_page("No encontrado", "Ese archivo no existe.", 404)
-        return FileResponse(
-            path, media_type=_MEDIA_TYPES[path.suffix], headers={**_headers(), "Cache-Control": "no-cache"}
-        )
+@router.get("/practicas", response_class=HTMLResponse)
+def practice_list(assistant: AssistantDep) -> Response:
+    records = assistant.records()
+    practices = [PracticeSheet.of(r) for r in records if r.kind == "practice"]
+    practices.sort(key=lambda p: (p.region or "~", p.title))
+    others = [PracticeSheet.of(r) for r in records if r.kind != "practice"]
+    regions = sorted({p.region for p in practices if p.region})
+    return _render(
+        "list.html", scripts=("practice.js",), title="Prácticas", practices=practices, others=others, regions=regions
+    )
 
-    @router.get("/practicas", response_class=HTMLResponse)
-    def practice_list(request: Request) -> Response:
-        return _guarded(request, get_assistant, _render_list)
 
-    @router.get("/practicas/{practice_id}", response_class=HTMLResponse)
-    def practice(request: Request, practice_id: str, doc: str | None = None, lineas: str | None = None) -> Response:
-        def render(assistant: Assistant) -> Response:
-            record = assistant.record(practice_id)
-            if record is None:
-                message = f"{text('not_found')} ({practice_id[:MAX_FIELD_CHARS]})"
-                return _problem_page("No encontramos esa práctica", message, 404, links=True)
-            settings = getattr(request.app.state, "settings", None)
-            base = public_base(settings) if settings is not None and settings.public_url else str(request.base_url)
-            address = base.rstrip("/") + sheet_href(record.id)
-            page = render_practice(record, cited=_cited(doc, lineas), address=address)
-            return HTMLResponse(page, headers=_headers())
-
-        return _guarded(request, get_assistant, render)
-
-    return router
+@router.get("/practicas/{practice_id}", response_class=HTMLResponse)
+def practice(
+    request: Request, practice_id: str, assistant: AssistantDep, doc: str | None = None, lineas: str | None = None
+) -> Response:
+    record = assistant.record(practice_id)
+    if record is None:
+        message = f"{text('not_found')} ({practice_id[:MAX_FIELD_CHARS]})"
+        return problem_page("No encontramos esa práctica", message, 404, links=True)
+    settings = request.app.state.settings
+    base = public_base(settings) if settings.public_url else str(request.base_url)
+    address = base.rstrip("/") + sheet_href(record.id)
+    return HTMLResponse(render_practice(record, cited=_cited(doc, lineas), address=address), headers=_headers())
 
 
 # ------------------------------------------------------------------ templates
@@ -193,43 +177,9 @@ def _render(
     return HTMLResponse(html_text, status_code=status, headers=_headers())
 
 
-def _problem_page(title: str, message: str, status: int, *, steps: bool = False, links: bool = False) -> HTMLResponse:
+def problem_page(title: str, message: str, status: int, *, steps: bool = False, links: bool = False) -> HTMLResponse:
+    """A page saying what went wrong, in Spanish; `steps` adds how to build the index."""
     return _render("problem.html", status, (), title=title, heading=title, message=message, steps=steps, links=links)
-
-
-def _index_missing_page() -> HTMLResponse:
-    return _problem_page("El índice aún no está listo", text("index_missing"), 503, steps=True)
-
-
-def _guarded(request: Request, get_assistant: GetAssistant, render: Callable[[Assistant], Response]) -> Response:
-    """Render with the Assistant, turning a missing index or store into Spanish 503 pages."""
-    try:
-        assistant = get_assistant(request)
-        if assistant is None:
-            return _index_missing_page()
-        return render(assistant)
-    except IndexMissing:
-        return _index_missing_page()
-    except StoreUnavailable as exc:
-        log.error("vector store unavailable: %s", exc)
-        return _problem_page("Servicio no disponible", text("store_unavailable"), 503)
-    except Exception:
-        log.exception("unexpected error on %s", request.url.path)
-        return _problem_page("Ocurrió un error", text("internal_error"), 500)
-
-
-# ------------------------------------------------------------------ practice list
-
-
-def _render_list(assistant: Assistant) -> HTMLResponse:
-    records = assistant.records()
-    practices = [PracticeSheet.of(r) for r in records if r.kind == "practice"]
-    practices.sort(key=lambda p: (p.region or "~", p.title))
-    others = [PracticeSheet.of(r) for r in records if r.kind != "practice"]
-    regions = sorted({p.region for p in practices if p.region})
-    return _render(
-        "list.html", scripts=("practice.js",), title="Prácticas", practices=practices, others=others, regions=regions
-    )
 
 
 # ------------------------------------------------------------------ practice sheet

@@ -7,6 +7,7 @@ corpus (copied when a test damages it), the real CLI entry points.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import random
@@ -17,11 +18,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
 
+from bot import texts
 from bot.errors import AnswerPool, Busy
 from bot.limits import bounded_int, clean_text
 from bot.service import Assistant
@@ -29,7 +32,7 @@ from bot.web import create_app
 from indexer.__main__ import main as indexer_main
 from indexer.build import build_index
 from indexer.store import builds_dir, current_build_id, read_pointer
-from tests.support import CORPUS, make_settings, serve
+from tests.support import CORPUS, free_port, make_settings, serve
 
 ENGLISH = re.compile(
     r"Input should|Field required|Not Found|Method Not Allowed|JSON decode|There was an error|"
@@ -326,6 +329,73 @@ def test_build_rebuilds_an_active_build_that_does_not_open_and_cleans_orphans(da
     assert assistant.health()["index"] == summary.build
     assert assistant.ask("riesgo de desastres en escuelas rurales").sources
     assert build_index(settings).unchanged  # now it opens: no work
+
+
+# ------------------------------------------------------------------ an index that cannot answer
+
+
+def _break(data: Path, failure: str) -> dict[str, object]:
+    """Make the serving build of `data` unable to answer; returns the settings the failure needs."""
+    build = builds_dir(data) / str(current_build_id(data))
+    if failure == "corrupt":
+        shutil.rmtree(build / "chroma")
+    elif failure == "not_calibrated":
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        del manifest["calibration"]
+        (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    elif failure == "chroma_down":
+        return {"chroma_host": "127.0.0.1", "chroma_port": free_port()}
+    return {}
+
+
+@pytest.mark.parametrize(
+    ("failure", "message", "home"),
+    [
+        ("corrupt", texts.text("index_missing"), 503),
+        ("not_calibrated", "python -m eval --calibrate", 503),
+        ("chroma_down", texts.text("store_unavailable"), 200),  # the page loads; its questions get the API's 503
+    ],
+)
+def test_an_index_that_cannot_answer_is_a_spanish_503(data_copy: Path, failure: str, message: str, home: int) -> None:
+    settings = make_settings(CORPUS, data_copy, **_break(data_copy, failure))
+    with serve(create_app(settings, start_telegram=False)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        for path in ("/api/ask", "/api/ask/stream"):
+            response = client.post(path, json={"question": "riesgo de desastres"})
+            assert response.status_code == 503, (path, response.text)
+            detail = response.json()["detail"]
+            assert message in detail and SPANISH.match(detail), detail
+        assert client.get("/healthz").json()["detail"] == detail
+        assert client.get("/").status_code == home
+        for path in ("/practicas", "/practicas/fortalecemos-la-gestion-del-riesgo-de-desastres"):
+            page = client.get(path)
+            assert page.status_code == 503 and page.headers["content-type"].startswith("text/html"), path
+            assert message in html.unescape(page.text) and '"detail"' not in page.text
+
+
+class _Failing:
+    """An Assistant whose every answer fails unexpectedly (a bug), with a path in its message."""
+
+    def warm_up(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*args: object, **kwargs: object) -> object:
+            raise RuntimeError("boom in /work/bot/service.py")
+
+        return fail
+
+
+def test_an_unexpected_error_is_a_spanish_500_page_or_json(shipped_data_dir: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    app = create_app(make_settings(CORPUS, shipped_data_dir), cast(Assistant, _Failing()), start_telegram=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = client.get("/api/practices")
+        assert api.status_code == 500 and api.json() == {"detail": texts.text("internal_error")}
+        page = client.get("/practicas")
+        assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+        assert texts.text("internal_error") in html.unescape(page.text)
+        assert not any(leak in page.text for leak in LEAKS)
 
 
 def test_redacted_secret_keeps_the_access_log_line_well_formed() -> None:
