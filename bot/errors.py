@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.limits import MAX_BODY_BYTES
-from bot.pages import PAGE_TAG, problem_page
+from bot.pages import PAGE_TAG, problem_page, problem_text
 from bot.service import IndexMissing, NotCalibrated, StoreUnavailable
 from bot.texts import text
 
@@ -81,11 +81,11 @@ def validation_message(error: dict[str, Any]) -> str:
 def _unavailable(exc: Exception) -> tuple[str, str, bool]:
     """(page title, Spanish message, show the build steps) for an Assistant that cannot answer now."""
     if isinstance(exc, NotCalibrated):  # an IndexMissing whose message already says how to calibrate
-        return "El índice no está calibrado", str(exc), False
+        return problem_text("not_calibrated"), str(exc), False
     if isinstance(exc, IndexMissing):
-        return "El índice aún no está listo", text("index_missing"), True
+        return problem_text("index_missing"), text("index_missing"), True
     log.error("vector store unavailable: %s", exc)
-    return "Servicio no disponible", text("store_unavailable"), False
+    return problem_text("unavailable"), text("store_unavailable"), False
 
 
 def _reply(request: Request, status: int, title: str, message: str, *, steps: bool = False) -> Response:
@@ -123,7 +123,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
-        return _reply(request, 500, "Ocurrió un error", text("internal_error"))
+        return _reply(request, 500, problem_text("error"), text("internal_error"))
 
 
 class BodyLimit:

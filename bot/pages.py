@@ -69,7 +69,7 @@ def index(request: Request) -> Response:
 def static(name: str) -> Response:
     path = STATIC_DIR / name
     if not _STATIC_NAME.match(name) or path.suffix not in _MEDIA_TYPES or not path.is_file():
-        return problem_page("No encontrado", "Ese archivo no existe.", 404)
+        return problem_page(problem_text("not_found"), problem_text("file_missing"), 404)
     return FileResponse(path, media_type=_MEDIA_TYPES[path.suffix], headers={**_headers(), "Cache-Control": "no-cache"})
 
 
@@ -81,7 +81,12 @@ def practice_list(assistant: AssistantDep) -> Response:
     others = [PracticeSheet.of(r) for r in records if r.kind != "practice"]
     regions = sorted({p.region for p in practices if p.region})
     return _render(
-        "list.html", scripts=("practice.js",), title="Prácticas", practices=practices, others=others, regions=regions
+        "list.html",
+        scripts=("practice.js",),
+        title=str(WEB_TEXTS["page"]["nav_practices"]),
+        practices=practices,
+        others=others,
+        regions=regions,
     )
 
 
@@ -92,7 +97,7 @@ def practice(
     record = assistant.record(practice_id)
     if record is None:
         message = f"{text('not_found')} ({practice_id[:MAX_FIELD_CHARS]})"
-        return problem_page("No encontramos esa práctica", message, 404, links=True)
+        return problem_page(problem_text("practice_not_found"), message, 404, links=True)
     settings = request.app.state.settings
     base = public_base(settings) if settings.public_url else str(request.base_url)
     address = base.rstrip("/") + sheet_href(record.id)
@@ -164,6 +169,11 @@ def script_texts_json(texts: dict[str, object]) -> Markup:
 WEB_TEXTS = load_web_texts()
 TEMPLATES.globals["t"] = WEB_TEXTS["page"]
 TEMPLATES.globals["script_texts"] = script_texts_json(WEB_TEXTS["script"])
+
+
+def problem_text(key: str) -> str:
+    """A title or message of the error pages (prompts/web.toml, [problems])."""
+    return str(WEB_TEXTS["problems"][key])
 
 
 def _headers() -> dict[str, str]:
