@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import numpy as np
 
 from bot.language import analyze
@@ -25,6 +26,7 @@ from bot.query import Catalog, Query, read_query
 from bot.ranking import RankingConfig, fuse, passage_scores
 from bot.schemas import Filters
 from indexer.models import EXPERT_SECTIONS, Passage, Record
+from indexer.store import StoreUnavailable
 from indexer.text import fold
 
 CANDIDATES = 80  # passages asked of each dense signal
@@ -150,12 +152,15 @@ class Retriever:
             if not ids:
                 return {}
             where = {"record_id": {"$in": ids}}
-        result = signal.collection.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(CANDIDATES, len(self.passages)),
-            where=where,
-            include=["distances"],
-        )
+        try:
+            result = signal.collection.query(
+                query_embeddings=[vector.tolist()],
+                n_results=min(CANDIDATES, len(self.passages)),
+                where=where,
+                include=["distances"],
+            )
+        except (httpx.TransportError, ConnectionError) as exc:  # a Chroma server that stopped after the load
+            raise StoreUnavailable(f"Chroma dejó de responder ({exc})") from exc
         out: dict[int, float] = {}
         for pid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
             i = self._index_of.get(pid)

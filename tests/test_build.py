@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -218,6 +219,19 @@ def test_cli_practices_and_missing_index(tmp_path: Path, shipped_data_dir: Path)
         Assistant.load(make_settings(ROOT / "corpus", tmp_path / "nada"))
 
 
+@dataclass
+class ChromaServer:
+    """A `chroma run` started for one test."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def crash(self) -> None:
+        """Kill the server, as a crash would, and wait until its port is closed."""
+        self.process.kill()
+        self.process.wait(timeout=20)
+
+
 @pytest.fixture()
 def chroma_server(tmp_path: Path):
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
@@ -237,25 +251,32 @@ def chroma_server(tmp_path: Path):
     else:
         process.kill()
         pytest.fail("chroma run did not start")
-    yield port
-    process.terminate()
-    process.wait(timeout=20)
+    yield ChromaServer(port, process)
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=20)
 
 
-def test_chroma_server_mode(chroma_server: int, tmp_path: Path):
+def test_chroma_server_mode(chroma_server: ChromaServer, tmp_path: Path):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    settings = make_settings(ROOT / "corpus", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    settings = make_settings(
+        ROOT / "corpus", tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server.port
+    )
     summary = build_index(settings)
     client = chromadb.HttpClient(
-        host="127.0.0.1", port=chroma_server, settings=ChromaSettings(anonymized_telemetry=False)
+        host="127.0.0.1", port=chroma_server.port, settings=ChromaSettings(anonymized_telemetry=False)
     )
     collection = client.get_collection(f"bpge-{summary.build}")
     assert collection.count() == summary.chunks
     assert not (builds_dir(settings.data_dir) / summary.build / "chroma").exists()
-    answer = Assistant.load(settings).ask("¿Qué presentó la UGEL Angaraes en el intercambio?")
+    assistant = Assistant.load(settings)
+    answer = assistant.ask("¿Qué presentó la UGEL Angaraes en el intercambio?")
     assert answer.sources[0].practice.startswith("Facilitadores del bienestar emocional")
+    chroma_server.crash()  # the server goes away while the assistant is serving
+    with pytest.raises(StoreUnavailable, match="Chroma"):
+        assistant.ask("¿Qué presentó la UGEL Angaraes en el intercambio?")
 
 
 def test_chroma_server_down_is_a_clear_error(tmp_path: Path):
