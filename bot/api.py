@@ -18,7 +18,7 @@ from bot.deps import AssistantDep
 from bot.errors import ApiError
 from bot.generation.events import GenerationEvent, final_answer, sse
 from bot.limits import MAX_FIELD_CHARS, MAX_K, clean_text
-from bot.schemas import MAX_QUESTION_CHARS, Answer, Comparison, Filters, Intent
+from bot.schemas import MAX_QUESTION_CHARS, Answer, Comparison, Filters, Intent, PracticeRef
 from bot.service import Assistant
 from bot.sources import Source
 from bot.texts import text
@@ -54,6 +54,7 @@ class AskResponse(BaseModel):
     intent: Intent
     answer_id: str
     comparison: Comparison | None = None  # compare answers: the practices side by side, section by section
+    followup_practice: PracticeRef | None = None  # a follow-up: the conversation's practice it is about
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:
@@ -66,6 +67,7 @@ class AskResponse(BaseModel):
             intent=answer.intent,
             answer_id=answer.answer_id,
             comparison=answer.comparison,
+            followup_practice=answer.followup_practice,
         )
 
 

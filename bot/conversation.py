@@ -3,6 +3,7 @@
 A conversation remembers the practices of its last answer (the first is "the practice" a follow-up refers to),
 the last question and its intent. Conversations expire `ttl_s` seconds after their last answer
 (`BPGE_CONVERSATION_TTL_S`, default 1800) and at most `max_conversations` are kept (least recently used dropped).
+`ExpiringMap` is that memory, also used by front ends that map their own ids (a Telegram chat) to conversations.
 """
 
 from __future__ import annotations
@@ -11,14 +12,56 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from bot.schemas import Intent
 
 MAX_ID_CHARS = 64
 DEFAULT_TTL_S = 1800.0
 DEFAULT_MAX = 10_000
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class ExpiringMap(Generic[K, V]):
+    """key → value, thread-safe: a value is forgotten `ttl_s` seconds after it was last put, and at most
+    `max_items` are kept (the least recently put dropped), so memory stays bounded however many users come."""
+
+    def __init__(self, ttl_s: float, max_items: int = DEFAULT_MAX, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.max_items = max_items
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        """The live value of `key`, or None (never put, expired or dropped)."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if self._clock() - item[0] > self.ttl_s:
+                del self._items[key]
+                return None
+            return item[1]
+
+    def put(self, key: K, value: V) -> None:
+        """Store `value` under `key`; its time to live starts again."""
+        with self._lock:
+            self._items[key] = (self._clock(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        with self._lock:
+            self._items.pop(key, None)
 
 
 @dataclass
@@ -27,7 +70,6 @@ class Conversation:
     practice_ids: list[str] = field(default_factory=list)  # the last answer's practices, main one first
     question: str = ""
     intent: Intent = "other"
-    at: float = 0.0
 
     @property
     def practice_id(self) -> str | None:
@@ -47,46 +89,27 @@ class ConversationStore:
         max_conversations: int = DEFAULT_MAX,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.ttl_s = ttl_s
-        self.max_conversations = max_conversations
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._items: OrderedDict[str, Conversation] = OrderedDict()
+        self._items: ExpiringMap[str, Conversation] = ExpiringMap(ttl_s, max_conversations, clock)
 
     def __len__(self) -> int:
         return len(self._items)
 
     def get(self, conversation_id: str | None) -> Conversation | None:
         """The live conversation of that id, or None (absent, unknown or expired)."""
-        if not conversation_id:
-            return None
-        with self._lock:
-            conversation = self._items.get(conversation_id)
-            if conversation is None:
-                return None
-            if self._clock() - conversation.at > self.ttl_s:
-                del self._items[conversation_id]
-                return None
-            return conversation
+        return self._items.get(conversation_id) if conversation_id else None
 
     def open(self, conversation_id: str | None) -> Conversation:
         """The live conversation of that id, or a new one with a new id."""
         found = self.get(conversation_id)
-        return found if found is not None else Conversation(id=new_id(), at=self._clock())
+        return found if found is not None else Conversation(id=new_id())
 
     def remember(self, conversation: Conversation, *, practice_ids: list[str], question: str, intent: Intent) -> None:
         """Store what was just answered (keeps the previous practices when the answer had none)."""
-        with self._lock:
-            if practice_ids:
-                conversation.practice_ids = list(dict.fromkeys(practice_ids))
-            conversation.question = question
-            conversation.intent = intent
-            conversation.at = self._clock()
-            self._items[conversation.id] = conversation
-            self._items.move_to_end(conversation.id)
-            while len(self._items) > self.max_conversations:
-                self._items.popitem(last=False)
+        if practice_ids:
+            conversation.practice_ids = list(dict.fromkeys(practice_ids))
+        conversation.question = question
+        conversation.intent = intent
+        self._items.put(conversation.id, conversation)
 
     def forget(self, conversation_id: str) -> None:
-        with self._lock:
-            self._items.pop(conversation_id, None)
+        self._items.pop(conversation_id)

@@ -158,12 +158,6 @@ class FeedbackStore:
             return None
         return int(row["answer_id"])
 
-    def update_answer(self, answer_id: int, answer: str) -> None:
-        """Replace the logged answer text by what was finally shown (a generated answer)."""
-        with self._lock:
-            self._db.execute("UPDATE answers SET answer = ? WHERE id = ?", (answer, answer_id))
-            self._db.commit()
-
     def get_answer(self, answer_id: int) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM answers WHERE id = ?", (answer_id,)).fetchone()

@@ -133,8 +133,14 @@ class Planner:
         targets: list[Record],
         k: int = 5,
         followup: bool = False,
+        section: str | None = None,
     ) -> Answer:
+        """`section`: the section type (or `expert`) a follow-up asks about; the conversation's practice is
+        `targets[0]`. A practice without that section gets a plain "its sheet has none" (never another
+        section quoted instead), and when the passages found say nothing, the practice's own section is quoted."""
         calibration = self.composer.calibration
+        if followup and section and targets and not has_section(targets[0], section):
+            return self._missing_section(question, targets[0], section)
         if not followup:
             reason = abstention_reason(retrieval, calibration)
             if reason:
@@ -146,7 +152,7 @@ class Planner:
         cited = _Cited(base.sources)
         planned: Answer | None = None
         if intent in SECTION_OF_INTENT:
-            planned = self._section_list(question, records[0], SECTION_OF_INTENT[intent], cited)
+            planned = self._section_list(question, records[0], section_types(SECTION_OF_INTENT[intent]), cited)
         elif intent == "experts":
             # not named: the best retrieved practice that has expert commentary
             with_experts = records if targets else [r.record for r in retrieval.records if r.record.experts]
@@ -164,6 +170,8 @@ class Planner:
             planned = self._similar(question, retrieval, chosen, cited)
             if planned is not None and is_close_only(retrieval, calibration):
                 planned.intro = text("intro_closest")
+        if planned is None and followup and section and targets and base.abstained:
+            planned = self._section_list(question, targets[0], section_types(section), cited)
         if planned is None:
             return base
         planned.answer = render_plain(planned)
@@ -193,8 +201,20 @@ class Planner:
             url=sheet_url(record) if record.kind == "practice" else None,
         )
 
-    def _section_list(self, question: str, record: Record, section_type: str, cited: _Cited) -> Answer | None:
-        sections = [s for s in record.sections if s.type == section_type]
+    @staticmethod
+    def _missing_section(question: str, record: Record, section: str) -> Answer:
+        """Say plainly that the practice's sheet has no such section (rather than quote another)."""
+        if section == "contacts":
+            where = ", ".join(record.offices) or record.region or record.title
+            message = text("followup_no_contacts", offices=where)
+        else:
+            label = text("expert_commentary") if section == "expert" else SECTION_LABELS.get(section, section)
+            message = text("followup_no_section", section=label)
+        return Answer(question=question, answer=message, abstained=True)
+
+    def _section_list(self, question: str, record: Record, types: frozenset[str], cited: _Cited) -> Answer | None:
+        """The items of the record's sections of those types (its own, then its expert commentary's)."""
+        sections = [s for s in record.all_sections() if s.type in types]
         if not sections:
             return None  # the default answer quotes what the corpus does say
         statements = _Statements()
@@ -336,6 +356,18 @@ def contact_line(contact: Contact) -> str:
     if contact.email:
         return text("contact_entry", name=contact.name, role=contact.role, email=contact.email)
     return text("contact_entry_no_email", name=contact.name, role=contact.role)
+
+
+def section_types(section: str) -> frozenset[str]:
+    """The section types a section asked about stands for (`expert` is every kind of expert commentary)."""
+    return EXPERT_SECTIONS if section == "expert" else frozenset({section})
+
+
+def has_section(record: Record, section: str) -> bool:
+    """Whether the record's sheet has that section (or, for `expert`, any expert commentary)."""
+    if section == "expert" and record.experts:
+        return True
+    return any(s.type in section_types(section) for s in record.all_sections())
 
 
 def practice_ids(answer: Answer) -> list[str]:

@@ -65,6 +65,14 @@ class Finding(BaseModel):
     url: str | None = None  # the practice's sheet on the web (/practicas/{id})
 
 
+class PracticeRef(BaseModel):
+    """A practice as an answer names it: for its header and its sheet's link or button."""
+
+    practice_id: str
+    title: str
+    label: str  # "Title — offices (region)"
+
+
 class ComparedPractice(BaseModel):
     practice_id: str
     label: str
@@ -100,3 +108,5 @@ class Answer(BaseModel):
     answer_id: str = ""
     conversation_id: str | None = None
     comparison: Comparison | None = None
+    # a follow-up: the conversation's practice the answer is about ("Sobre la práctica: …"), even when it abstains
+    followup_practice: PracticeRef | None = None

@@ -28,8 +28,8 @@ from bot.intent import read_intent
 from bot.plans import Planner, practice_ids
 from bot.query import Query, read_query
 from bot.retrieve import DenseSignal, Retriever
-from bot.schemas import Answer, Filters, Intent
-from bot.sources import Source
+from bot.schemas import Answer, Filters, Intent, PracticeRef
+from bot.sources import Source, record_label
 from bot.texts import text
 from bpge.settings import Settings
 from indexer.calibration import Calibration, NotCalibrated
@@ -75,6 +75,7 @@ class Turn:
     intent: Intent
     targets: list[Record] = field(default_factory=list)  # named practices, or the conversation's
     followup: bool = False  # about the conversation's practice
+    section: str | None = None  # the section (type, or `expert`) a follow-up asks about
 
 
 def _dense_info(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -252,6 +253,11 @@ class Assistant:
         """The serving build's retriever (eval re-ranks its cached signals)."""
         return self._ensure_current().retriever
 
+    @property
+    def planner(self) -> Planner:
+        """The serving build's planner (composes an answer from a retrieval)."""
+        return self._ensure_current().planner
+
     def manifest(self) -> dict[str, Any]:
         return self._ensure_current().manifest
 
@@ -278,17 +284,16 @@ class Assistant:
         intent = read_intent(query)
         named = self._named(query)
         last = conversation.practice_id if conversation else None
-        followup = False
         if last and last in loaded.retriever.records:
             names_other = any(rid != last for rid in named)
             if intent == "compare" and named and last not in named:
                 return Turn(question, query, intent, [loaded.retriever.records[last], *named])
             if not names_other and is_followup(question, lambda _text: names_other):
-                followup = True
+                section = asked_section(question)
                 if intent in {"similar", "other"}:
-                    intent = FOLLOWUP_INTENTS.get(asked_section(question) or "", "other")
-                return Turn(question, query, intent, [loaded.retriever.records[last]], followup=True)
-        return Turn(question, query, intent, named, followup)
+                    intent = FOLLOWUP_INTENTS.get(section or "", "other")
+                return Turn(question, query, intent, [loaded.retriever.records[last]], followup=True, section=section)
+        return Turn(question, query, intent, named)
 
     def _named(self, query: Query) -> list[Record]:
         """The practices a question names, in the order it names them (offices, then regions)."""
@@ -305,15 +310,21 @@ class Assistant:
     def compose(self, turn: Turn, filters: Filters | None = None, k: int = 5) -> Answer:
         """Retrieve and compose the extractive answer of a turn."""
         loaded = self._ensure_current()
-        if turn.followup and turn.targets and (filters is None or filters.is_empty()):
-            filters = Filters(region=None, office=None, section=None, practice_id=turn.targets[0].id)
-        retrieval = loaded.retriever.search(turn.question, filters, max_records=max(5, k))
-        targets = turn.targets if (turn.followup or turn.intent == "compare" or len(turn.targets) == 1) else []
         # a section filter asks for passages of that section only: the plans would quote others
         plan: Intent = "other" if filters is not None and filters.section else turn.intent
-        answer = loaded.planner.compose(turn.question, retrieval, plan, targets, k=k, followup=turn.followup)
+        if turn.followup and turn.targets and (filters is None or filters.is_empty()):
+            # the practice's passages of the section asked (the plans still quote the practice's own sections)
+            filters = Filters(region=None, office=None, section=turn.section, practice_id=turn.targets[0].id)
+        retrieval = loaded.retriever.search(turn.question, filters, max_records=max(5, k))
+        targets = turn.targets if (turn.followup or turn.intent == "compare" or len(turn.targets) == 1) else []
+        answer = loaded.planner.compose(
+            turn.question, retrieval, plan, targets, k=k, followup=turn.followup, section=turn.section
+        )
         answer.intent = turn.intent
         answer.answer_id = uuid.uuid4().hex
+        if turn.followup and turn.targets:
+            about = turn.targets[0]
+            answer.followup_practice = PracticeRef(practice_id=about.id, title=about.title, label=record_label(about))
         return answer
 
     def remember(self, conversation: Conversation, turn: Turn, answer: Answer) -> Answer:
@@ -322,6 +333,13 @@ class Assistant:
         self.conversations.remember(conversation, practice_ids=ids, question=turn.question, intent=turn.intent)
         answer.conversation_id = conversation.id
         return answer
+
+    def discuss(self, practice_id: str, conversation_id: str | None = None) -> str:
+        """Make `practice_id` the practice the conversation's follow-ups refer to (a front end showed its sheet,
+        or search results led by it); returns the conversation's id (a new one when absent, unknown or expired)."""
+        conversation = self.conversations.open(conversation_id)
+        self.conversations.remember(conversation, practice_ids=[practice_id], question="", intent="other")
+        return conversation.id
 
     async def stream(
         self,

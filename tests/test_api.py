@@ -207,3 +207,23 @@ def test_stream_final_answer_carries_the_conversation(api):
 
     final = _json.loads(body.split("event: answer\ndata: ", 1)[1].strip())
     assert final["intent"] == "experts" and final["conversation_id"] and final["answer_id"]
+
+
+def test_followup_about_a_section_the_practice_lacks_over_http(api):
+    """As on Telegram: a follow-up asking for a section the practice's sheet does not have says so plainly (and
+    names the practice it is about) rather than quoting another section; the conversation keeps the practice."""
+    first = ask(api, "¿Qué hicieron en la UGEL Angaraes?")
+    practice = first["sources"][0]["practice_id"]
+    assert first["followup_practice"] is None
+    conversation = first["conversation_id"]
+    contact = ask(api, "¿quién es el contacto?", conversation_id=conversation)
+    assert contact["abstained"] and contact["sources"] == []
+    assert "no registra contactos" in contact["answer"] and "UGEL Angaraes" in contact["answer"]
+    about = contact["followup_practice"]
+    assert about["practice_id"] == practice and "UGEL Angaraes" in about["label"] and about["title"]
+    objectives = ask(api, "¿y cuáles eran sus objetivos?", conversation_id=conversation)
+    assert objectives["abstained"] and "no incluye «Objetivos»" in objectives["answer"]
+    results = ask(api, "¿y qué resultados tuvo?", conversation_id=conversation)
+    assert not results["abstained"] and results["followup_practice"]["practice_id"] == practice
+    assert {s["practice_id"] for s in results["sources"]} == {practice}
+    assert {s["section"] for s in results["sources"]} == {"results"}

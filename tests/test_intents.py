@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.conversation import ConversationStore
-from bot.schemas import Answer
+from bot.schemas import Answer, Filters
 from bot.service import Assistant
 from indexer.models import parse_contacts
 
@@ -116,6 +116,23 @@ def test_followups_resolve_in_the_conversation(assistant: Assistant) -> None:
     assert compared.comparison.practices[0].practice_id == practice
     fresh = assistant.ask("¿y qué resultados tuvo?", conversation_id="unknown")
     assert fresh.conversation_id != "unknown"
+
+
+def test_followup_quotes_the_practice_own_section_when_no_passage_is_found(assistant: Assistant) -> None:
+    mancomunidad = assistant.find_practice("Mancomunidad Educativa")
+    assert mancomunidad is not None
+    question = "¿y cuáles eran sus objetivos?"
+    answer = assistant.ask(question, conversation_id=assistant.discuss(mancomunidad.id))
+    assert answer.followup_practice is not None and answer.followup_practice.practice_id == mancomunidad.id
+    assert {(s.practice_id, s.section) for s in answer.sources} == {(mancomunidad.id, "objectives")}
+    # the passages found say nothing: the practice's own objectives are quoted, each item with its source
+    nothing = assistant.retriever.search(question, Filters(practice_id="no-such-practice"))
+    assert not nothing.records
+    planner = assistant.planner
+    quoted = planner.compose(question, nothing, "other", [mancomunidad], followup=True, section="objectives")
+    assert not quoted.abstained and quoted.findings[0].practice_id == mancomunidad.id
+    assert {s.section for s in quoted.sources} == {"objectives"}
+    cites_only_sources(quoted)
 
 
 def test_conversations_expire_and_are_bounded() -> None:

@@ -119,8 +119,12 @@ def _statement(text: str, sources: list[int]) -> str:
 def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int = ANSWER_BUDGET) -> str:
     """The answer then its compact numbered sources, within about `budget` displayed characters.
     An extractive answer names each practice once (linked to its sheet) with its statements; a
-    generated one is shown as written, cut at a sentence with a link to the full answer."""
-    blocks: list[str] = [header] if header else []
+    generated one is shown as written, cut at a sentence with a link to the full answer. A follow-up
+    says first which practice it is about."""
+    heads = [header] if header else []
+    if answer.followup_practice is not None:
+        heads.append(texts.html("followup_about", label=answer.followup_practice.label))
+    blocks: list[str] = ["\n".join(heads)] if heads else []
     sources = render_sources(answer.sources, texts, titled=frozenset(f.practice_id for f in answer.findings))
     if answer.findings and not answer.abstained and answer.mode != "generated":
         if answer.intro:

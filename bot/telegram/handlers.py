@@ -33,12 +33,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.followup import asked_section, is_followup
+from bot.conversation import ExpiringMap
+from bot.generation.events import throttled
 from bot.limits import MAX_FIELD_CHARS, bounded_int, clean_text
-from bot.schemas import MAX_QUESTION_CHARS, Answer, Filters, Finding, Statement
-from bot.sources import Source, record_label
+from bot.schemas import MAX_QUESTION_CHARS, Answer
+from bot.sources import Source
 from bot.telegram import callbacks as cb
-from bot.telegram.context import ContextStore
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.format import (
     render_practice_list,
@@ -46,13 +46,12 @@ from bot.telegram.format import (
     render_search,
     render_sheet_card,
     render_sheet_section,
-    snippet,
 )
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.replies import EDIT_EVERY_S, reply_with_answer, send_html, typing
 from bot.telegram.texts import Texts
 from bot.views import QUICK_LABELS, PracticeSheet
-from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Record
+from indexer.models import Record
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,8 +61,7 @@ MORE_K = 5
 MAX_SHEET_BUTTONS = 3
 MAX_LIST_BUTTONS = 30
 BUTTON_TITLE_CHARS = 38
-FOLLOWUP_SNIPPET = 700
-EXPERT_LABEL = "comentarios de expertos"
+MAX_CHATS = 10_000  # chats whose conversation is remembered (the least recently active are forgotten)
 
 
 class AssistantRunner:
@@ -121,7 +119,8 @@ class BotHandlers:
         self.allowed_chats = allowed_chats
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.rate_limit_per_minute = rate_limit_per_minute
-        self.contexts = ContextStore(context_ttl_s)
+        # chat → the Assistant's conversation id: follow-ups are read by the core, in the chat's conversation
+        self.chats: ExpiringMap[int, str] = ExpiringMap(context_ttl_s, MAX_CHATS)
         self._limit_notified: dict[int, float] = {}
         self._refused_chats: set[int] = set()
 
@@ -235,7 +234,7 @@ class BotHandlers:
             ),
             reply_to=message.message_id,
         )
-        self.contexts.remember(chat_id, practice_id=sources[0].practice_id, question=query)
+        self._discuss(chat_id, sources[0].practice_id)
 
     async def cmd_practice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = clean_text(" ".join(context.args or [])).strip()[:MAX_FIELD_CHARS]
@@ -359,126 +358,61 @@ class BotHandlers:
         reply_to: int | None = None,
         header: str = "",
     ) -> None:
-        """Answer a question (or a follow-up on the practice in context) with sources and buttons.
-        The caller has counted it against the rate limit."""
+        """Answer a question through the Assistant's pipeline, in the chat's conversation (so follow-ups
+        refer to the practice just discussed): a generated answer is shown as it is written (one message
+        edited at most once a second), then replaced by the final answer, which is logged and given its
+        buttons. The caller has counted the question against the rate limit."""
         question = clean_text(question).strip()[:MAX_QUESTION_CHARS]
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None:
             return
-        chat_id = chat.id
-        async with typing(context.bot, chat_id):
-            practice_id = None
-            record = None
-            ctx = self.contexts.get(chat_id)
-            practice_in_context = ctx.practice_id if ctx else None
-            followup = False
-            if practice_in_context:
-                followup = await self.runner.call(
-                    is_followup, question, partial(self._names_other, practice_in_context)
-                )
-            if practice_in_context and followup:
-                answer, record = await self._followup_answer(question, practice_in_context)
-                if record is not None:
-                    practice_id = record.id
-                    header = "\n".join(
-                        h for h in (header, self.texts.html("followup_about", label=record_label(record))) if h
-                    )
-            else:
-                answer = await self.runner.call(self.assistant.ask, question)
+        chat_id, user_id = chat.id, user.id
+        events = self.assistant.stream(
+            question, conversation_id=self.chats.get(chat_id), generator=self.generator, run=self.runner.call
+        )
+        shown: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+        async def partials() -> AsyncIterator[str]:
+            """The growing text of a generated answer; the `final` event's answer resolves `shown`."""
+            async for text, event in throttled(events, EDIT_EVERY_S):
+                if event is None:
+                    yield text
+                elif event.answer is not None:
+                    shown.set_result(event.answer)
+            if not shown.done():
+                shown.set_exception(RuntimeError("the answer's events ended without an answer"))
+
+        async def buttons(answer: Answer) -> InlineKeyboardMarkup:
+            """Once the answer is final: the chat continues its conversation, the answer is logged as shown."""
+            if answer.conversation_id:
+                self.chats.put(chat_id, answer.conversation_id)
             answer_id = await asyncio.to_thread(
                 self.store.log_answer,
                 chat_id=chat_id,
-                user_id=user.id,
+                user_id=user_id,
                 question=question,
                 answer=answer.answer,
                 abstained=answer.abstained,
                 sources=answer.sources,
             )
             token = await asyncio.to_thread(self.store.issue_token, answer_id, chat_id)
-            keyboard = self._answer_keyboard(answer, token, record)
-            if self.generator is not None and not answer.abstained and answer.sources:
-                shown = await self._reply_generated(context.bot, chat_id, question, answer, keyboard, reply_to, header)
-                if shown.answer != answer.answer:
-                    await asyncio.to_thread(self.store.update_answer, answer_id, shown.answer)
-        if self.generator is None or answer.abstained or not answer.sources:
+            return self._answer_keyboard(answer, token)
+
+        async with typing(context.bot, chat_id):
             await reply_with_answer(
-                context.bot, chat_id, answer, self.texts, keyboard=keyboard, reply_to=reply_to, header=header
+                context.bot,
+                chat_id,
+                shown,
+                self.texts,
+                keyboard=buttons,
+                reply_to=reply_to,
+                header=header,
+                partials=partials(),
             )
-        self.contexts.remember(
-            chat_id, practice_id=practice_id or main_practice(answer), question=question, answer_id=answer_id
-        )
 
-    async def _reply_generated(
-        self,
-        bot: Any,
-        chat_id: int,
-        question: str,
-        extractive: Answer,
-        keyboard: InlineKeyboardMarkup,
-        reply_to: int | None,
-        header: str,
-    ) -> Answer:
-        """The web endpoint's pipeline: the model's checked answer, shown as it is written (one
-        message edited at most once a second), then replaced by the final answer (the generated
-        one, or the extractive one when the generator falls back). Returns what was shown."""
-        from bot.generation.events import throttled
-
-        final: dict[str, Answer] = {}
-
-        async def partials() -> AsyncIterator[str]:
-            async for text, event in throttled(self.generator.stream(question, extractive), EDIT_EVERY_S):
-                if event is not None:
-                    final["answer"] = event.answer or extractive
-                    return
-                yield text
-
-        async def outcome() -> Answer:
-            return final.get("answer", extractive)
-
-        await reply_with_answer(
-            bot,
-            chat_id,
-            outcome(),
-            self.texts,
-            keyboard=keyboard,
-            reply_to=reply_to,
-            header=header,
-            partials=partials(),
-        )
-        return final.get("answer", extractive)
-
-    def _names_other(self, practice_id: str, text: str) -> bool:
-        other = self.assistant.find_practice(text)
-        return other is not None and other.id != practice_id
-
-    async def _followup_answer(self, question: str, practice_id: str) -> tuple[Answer, Record | None]:
-        """Answer restricted to the practice in context (and to the section asked, if any); if the
-        index has nothing to say, quote the practice's own section."""
-        record: Record | None = await self.runner.call(self.assistant.record, practice_id)
-        section = asked_section(question)
-        if record is not None and section and not has_section(record, section):
-            return self._missing_section(question, record, section), record
-        attempts = [Filters(practice_id=practice_id, section=section)] if section else []
-        attempts.append(Filters(practice_id=practice_id))
-        for attempt in attempts:
-            answer = await self.runner.call(self.assistant.ask, question, attempt)
-            if not answer.abstained and answer.sources and all(s.practice_id == practice_id for s in answer.sources):
-                return answer, record
-        if record is not None and section:
-            quoted = answer_from_sections(question, record, section)
-            if quoted is not None:
-                return quoted, record
-        return answer, record
-
-    def _missing_section(self, question: str, record: Record, section: str) -> Answer:
-        """Say plainly that the practice's sheet has no such section (rather than quote another)."""
-        if section == "contacts":
-            where = ", ".join(record.offices) or record.region or record.title
-            text = self.texts.plain("contacts_missing", offices=where)
-        else:
-            label = EXPERT_LABEL if section == "expert" else SECTION_LABELS.get(section, section)
-            text = self.texts.plain("section_missing", section=label)
-        return Answer(question=question, answer=text, abstained=True)
+    def _discuss(self, chat_id: int, practice_id: str) -> None:
+        """The practice just shown (a sheet, search results) is what the chat's follow-ups refer to."""
+        self.chats.put(chat_id, self.assistant.discuss(practice_id, self.chats.get(chat_id)))
 
     # --- buttons ---------------------------------------------------------------------------------------
 
@@ -497,11 +431,13 @@ class BotHandlers:
         ]
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def _answer_keyboard(self, answer: Answer, token: str, record: Record | None = None) -> InlineKeyboardMarkup:
-        """Buttons of an answer; "more" and votes carry the answer's chat-bound token, not its id."""
+    def _answer_keyboard(self, answer: Answer, token: str) -> InlineKeyboardMarkup:
+        """Buttons of an answer; "more" and votes carry the answer's chat-bound token, not its id. A follow-up
+        that abstains (its practice's sheet has no such section) offers that practice's sheet."""
         rows: list[list[InlineKeyboardButton]] = []
-        if answer.abstained and record is not None:
-            sheet = self._sheet_keyboard([record.id], {record.id: record.title})
+        about = answer.followup_practice
+        if answer.abstained and about is not None:
+            sheet = self._sheet_keyboard([about.practice_id], {about.practice_id: about.title})
             if sheet:
                 rows.extend(list(r) for r in sheet.inline_keyboard)
         if not answer.abstained:
@@ -618,7 +554,7 @@ class BotHandlers:
         """The practice in ONE message (summary, recommendation, contacts, link) with a button per section."""
         sheet = PracticeSheet.of(record)
         await send_html(bot, chat_id, render_sheet_card(sheet, self.texts), keyboard=self._section_keyboard(sheet))
-        self.contexts.remember(chat_id, practice_id=record.id, question="")
+        self._discuss(chat_id, record.id)
 
     def _section_keyboard(self, sheet: PracticeSheet) -> InlineKeyboardMarkup | None:
         buttons = [
@@ -645,7 +581,7 @@ class BotHandlers:
             return
         await query.answer()
         await send_html(bot, chat_id, render_sheet_section(PracticeSheet.of(record), key, self.texts))
-        self.contexts.remember(chat_id, practice_id=record.id, question="")
+        self._discuss(chat_id, record.id)
 
     async def _send_practice_list(self, bot: Any, chat_id: int, header: str, practices: list[Record]) -> None:
         if not practices:
@@ -682,34 +618,3 @@ class BotHandlers:
             await context.bot.send_message(chat_id=chat.id, text=self.texts.plain("apology"))
         except Exception as e:  # the apology can fail too (the Bot API may be down): log and go on
             log.warning("Telegram: could not send the apology to chat %s: %s", chat.id, e)
-
-
-def main_practice(answer: Answer) -> str | None:
-    """The practice an answer is mostly about: the first finding's, else the first source's."""
-    if answer.abstained:
-        return None
-    if answer.findings:
-        return answer.findings[0].practice_id
-    return answer.sources[0].practice_id if answer.sources else None
-
-
-def has_section(record: Record, section: str) -> bool:
-    if section == "expert":
-        return bool(record.experts) or any(s.type in EXPERT_SECTIONS for s in record.sections)
-    return any(s.type == section for s in record.all_sections())
-
-
-def answer_from_sections(question: str, record: Record, section: str) -> Answer | None:
-    """An extractive answer quoting the record's own sections of type `section` (or all expert
-    sections for `expert`), each a numbered source."""
-    wanted = EXPERT_SECTIONS if section == "expert" else {section}
-    sections = [s for s in record.all_sections() if s.type in wanted]
-    if not sections:
-        return None
-    sources, statements = [], []
-    for n, s in enumerate(sections[:5], start=1):
-        sources.append(Source.from_section(n, record, s, score=1.0))
-        statements.append(Statement(text=snippet(s.text, FOLLOWUP_SNIPPET), sources=[n]))
-    finding = Finding(practice_id=record.id, title=record.title, label=record_label(record), statements=statements)
-    text = "\n".join(f"{st.text} [{st.sources[0]}]" for st in statements)
-    return Answer(question=question, answer=text, abstained=False, sources=sources, findings=[finding])

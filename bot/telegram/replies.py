@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s
 EDIT_EVERY_S = 1.0  # at most one edit a second while streaming
+
+# buttons that depend on the final answer (its feedback token): made once the answer is known
+KeyboardFor = Callable[[Answer], Awaitable[InlineKeyboardMarkup | None]]
 
 
 async def _call(fn: Any, /, **kwargs: Any) -> Any:
@@ -158,12 +161,12 @@ async def reply_with_answer(
     answer: Answer | Awaitable[Answer],
     texts: Texts,
     *,
-    keyboard: InlineKeyboardMarkup | None = None,
+    keyboard: InlineKeyboardMarkup | KeyboardFor | None = None,
     reply_to: int | None = None,
     header: str = "",
     partials: AsyncIterator[str] | None = None,
 ) -> list[Message]:
-    """Send an answer with its numbered sources and buttons.
+    """Send an answer with its numbered sources and buttons (`keyboard` may be a function of the final answer).
 
     With `partials` (an async iterator of the growing answer text, e.g. from an LLM), the text is
     shown as it arrives in one message edited at most once a second; `answer` may then be an
@@ -173,6 +176,8 @@ async def reply_with_answer(
     if partials is not None:
         placeholder = await stream_preview(bot, chat_id, partials, reply_to=reply_to)
     final = answer if isinstance(answer, Answer) else await answer
+    if callable(keyboard):
+        keyboard = await keyboard(final)
     markup = render_answer(final, texts, header=header)
     if placeholder is None:
         return await send_html(bot, chat_id, markup, keyboard=keyboard, reply_to=reply_to)

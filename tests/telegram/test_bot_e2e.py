@@ -37,6 +37,12 @@ def answers(messages: list[SentMessage]) -> list[SentMessage]:
     return [m for m in messages if "Fuentes" in m.plain]
 
 
+def practice_in_context(harness: Harness, assistant: Any, chat_id: int) -> str | None:
+    """The practice the chat's follow-ups refer to: the one the core remembers in the chat's conversation."""
+    conversation = assistant.conversations.get(harness.bot.handlers.chats.get(chat_id))
+    return conversation.practice_id if conversation is not None else None
+
+
 def all_buttons_ok(api: FakeBotAPI) -> None:
     for m in api.messages.values():
         for b in m.buttons:
@@ -94,9 +100,8 @@ async def test_sheet_button_shows_the_practice_sheet(harness: Harness, assistant
     [answer] = await harness.say(3, Q_AYACUCHO)
     [sheet] = await harness.press(answer, "📄")  # ONE message
     assert sheet.plain.startswith("📄")
-    context = harness.bot.handlers.contexts.get(3)
-    assert context is not None
-    practice_id = context.practice_id
+    practice_id = practice_in_context(harness, assistant, 3)
+    assert practice_id is not None
     record = assistant.record(practice_id)
     assert record.title in sheet.plain
     assert "El corpus no incluye contactos para esta práctica." in sheet.plain
@@ -170,8 +175,7 @@ async def test_practica_and_regiones(harness: Harness, assistant: Any) -> None:
 async def test_followups_refer_to_the_practice_just_discussed(harness: Harness, assistant: Any) -> None:
     junin = assistant.find_practice("DRE Junín")
     [_first] = await harness.say(5, Q_JUNIN)
-    context = harness.bot.handlers.contexts.get(5)
-    assert context is not None and context.practice_id == junin.id
+    assert practice_in_context(harness, assistant, 5) == junin.id
 
     [results] = await harness.say(5, "¿y qué resultados tuvo?")
     assert results.plain.startswith("Sobre la práctica: " + record_label(junin))
@@ -311,10 +315,11 @@ class FailingAssistant:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._assistant, name)
 
-    def ask(self, question: str, *args: Any, **kwargs: Any) -> Any:
+    async def stream(self, question: str, *args: Any, **kwargs: Any) -> Any:
         if "explota" in question:
             raise RuntimeError("index unavailable")
-        return self._assistant.ask(question, *args, **kwargs)
+        async for event in self._assistant.stream(question, *args, **kwargs):
+            yield event
 
 
 async def test_bot_survives_errors(make_bot: Any, assistant: Any, caplog: pytest.LogCaptureFixture) -> None:
@@ -455,7 +460,48 @@ async def test_generated_answer_is_streamed_into_one_message(make_bot: Any, assi
     assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
     assert answer.reply_to is not None and "Fuentes" in answer.plain
     assert any(b["text"] == "👍" for b in answer.buttons)
-    logged = harness.bot.store.get_answer(harness.bot.handlers.contexts.get(41).answer_id)
+    vote = next(b["callback_data"] for b in answer.buttons if b["text"] == "👍")
+    logged = harness.bot.store.get_answer(harness.bot.store.answer_for_token(vote.split(":")[1], 41))
     assert logged["answer"] in answer.plain  # the feedback log holds the text shown...
     assert logged["answer"] != extractive.answer  # ...which is the model's (it passed the check)
     assert not api.rejected
+
+
+async def test_followup_and_generated_answer_go_through_the_core(make_bot: Any, assistant: Any) -> None:
+    """The chat's questions are the core's turns of one conversation: the chat keeps the conversation id the core
+    gave, the core reads the follow-up against the practice it remembers, and the model's answer to the follow-up
+    (streamed by the core) is shown under "Sobre la práctica: …" and logged as shown."""
+    from tests.fakes.llm_server import FakeLLM, Reply
+
+    junin = assistant.find_practice("DRE Junín")
+    followup = "¿y qué resultados tuvo?"
+    # what the core answers to this follow-up about Junín (in a conversation of its own), as a model would write it
+    expected = assistant.ask(followup, conversation_id=assistant.discuss(junin.id))
+    assert expected.followup_practice is not None and expected.followup_practice.practice_id == junin.id
+    statements = [st for f in expected.findings for st in f.statements][:2]
+    generated = " ".join(f"{st.text.rstrip('.')} [{st.sources[0]}]." for st in statements)
+    with FakeLLM() as llm:
+        llm.replies_by_question[followup] = Reply(generated, chunk_chars=8, chunk_delay_s=0.03)
+        harness = await make_bot(llm_base_url=llm.base_url, llm_model="fake-model", llm_timeout_s=15)
+        [first] = await harness.say(42, Q_JUNIN)
+        assert "Fuentes" in first.plain and not first.plain.startswith("Sobre la práctica")
+        conversation_id = harness.bot.handlers.chats.get(42)
+        conversation = assistant.conversations.get(conversation_id)
+        assert conversation is not None and conversation.question == Q_JUNIN
+        assert conversation.practice_id == junin.id
+
+        [answer] = await harness.say(42, followup)
+        assert len(llm.requests) == 2, "both questions went to the model"
+    assert harness.bot.handlers.chats.get(42) == conversation_id  # one conversation for the chat
+    conversation = assistant.conversations.get(conversation_id)
+    assert conversation.question == followup and conversation.intent == "results"
+    assert conversation.practice_id == junin.id
+    assert answer.plain.startswith("Sobre la práctica: " + record_label(junin))
+    assert statements[0].text.rstrip(".")[:60] in answer.plain and "Fuentes" in answer.plain
+    vote = next(b["callback_data"] for b in answer.buttons if b["text"] == "👍")
+    logged = harness.bot.store.get_answer(harness.bot.store.answer_for_token(vote.split(":")[1], 42))
+    assert logged["question"] == followup and logged["answer"] in answer.plain  # the answer shown: the model's
+    assert logged["answer"] != expected.answer and statements[1].text.rstrip(".")[:60] in logged["answer"]
+    assert {s["practice_id"] for s in logged["sources"]} == {junin.id}
+    assert harness.api.calls_of("editMessageText"), "the follow-up's answer was not streamed"
+    assert not harness.api.rejected

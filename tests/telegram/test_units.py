@@ -1,6 +1,6 @@
 """The bot's pieces on their own: HTML escaping and splitting, callback data, follow-up
-detection, rate limit, chat context, feedback store and API, token redaction, the fake server's
-validation."""
+detection (the core's, which the bot relies on), rate limit, the chat → conversation map, feedback store
+and API, token redaction, the fake server's validation."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from bot.conversation import ExpiringMap
 from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source
 from bot.telegram import callbacks as cb
-from bot.telegram.context import ContextStore
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.feedback_api import feedback_router
 from bot.telegram.format import (
@@ -207,16 +207,17 @@ def test_rate_limiter_window() -> None:
 
 
 def test_context_expires() -> None:
+    """A chat's conversation is forgotten `ttl_s` after its last answer; at most `max_items` chats are kept."""
     now = [0.0]
-    store = ContextStore(ttl_s=900, max_chats=2, clock=lambda: now[0])
-    store.remember(1, practice_id="a")
+    chats: ExpiringMap[int, str] = ExpiringMap(ttl_s=900, max_items=2, clock=lambda: now[0])
+    chats.put(1, "a")
     now[0] = 899
-    assert (ctx := store.get(1)) and ctx.practice_id == "a"
+    assert chats.get(1) == "a"
     now[0] = 901
-    assert store.get(1) is None
+    assert chats.get(1) is None
     for chat in (1, 2, 3):
-        store.remember(chat, practice_id=str(chat))
-    assert store.get(1) is None and (ctx := store.get(3)) and ctx.practice_id == "3"
+        chats.put(chat, str(chat))
+    assert chats.get(1) is None and chats.get(3) == "3"
 
 
 # --- feedback -------------------------------------------------------------------------------------
