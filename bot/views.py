@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from bot.sources import Source, location_label, practice_label, sheet_href, where_label
 from bpge.settings import Settings
-from indexer.models import SECTION_LABELS, ExpertCommentary, Record, Section
+from indexer.models import SECTION_LABELS, ExpertCommentary, Record, Section, Span
 from indexer.text import fold
 
 KIND_LABELS = {"practice": "Buena práctica", "event": "Intercambio de buenas prácticas", "document": "Documento"}
@@ -135,6 +135,7 @@ class Part:
     origin: str  # 'Reporte de sistematización …, página 12'
     document: str = ""
     cited: bool = False
+    also: list[str] = field(default_factory=list)  # other documents telling some of this text: their origins
 
 
 @dataclass
@@ -211,7 +212,7 @@ class PracticeSheet:
 
     @classmethod
     def of(cls, record: Record, cited: Cited | None = None) -> PracticeSheet:
-        marker = _Marker(cited)
+        marker = _Marker(cited, record)
         by_type: dict[str, list[Section]] = {}
         for section in record.sections:
             by_type.setdefault(section.type, []).append(section)
@@ -258,49 +259,68 @@ class PracticeSheet:
         return shorten(self.summary, LINE_SUMMARY_CHARS)
 
     def section_text(self, key: str) -> list[tuple[str, str]]:
-        """(label, text) blocks of one quick section (experts: one block per expert and kind). A
-        section told by two documents (the sheet and the exchange's report) is given from the first."""
+        """(label, text) blocks of one quick section (experts: one block per expert and kind). A paragraph two
+        documents tell (the sheet and the exchange's report) is in the record once (`indexer.repeats`)."""
         if key == EXPERTS_KEY:
             return [
                 (e.name + (f" — {e.role}" if e.role else ""), "\n\n".join(f"**{g.label}**\n{g.text}" for g in e.groups))
                 for e in self.experts
             ]
-        return [
-            (g.label, "\n\n".join(p.text for p in self._first_document(g.parts))) for g in self.groups if g.key == key
-        ]
+        return [(g.label, g.text) for g in self.groups if g.key == key]
 
     def section_origin(self, key: str) -> str:
+        """Every document the section's text comes from, including those that repeat it."""
         parts = (
             [p for e in self.experts for g in e.groups for p in g.parts]
             if key == EXPERTS_KEY
-            else self._first_document([p for g in self.groups if g.key == key for p in g.parts])
+            else [p for g in self.groups if g.key == key for p in g.parts]
         )
-        return "; ".join(dict.fromkeys(p.origin for p in parts))
-
-    @staticmethod
-    def _first_document(parts: list[Part]) -> list[Part]:
-        return [p for p in parts if p.document == parts[0].document] if parts else []
+        return "; ".join(dict.fromkeys(origin for p in parts for origin in (p.origin, *p.also)))
 
 
 class _Marker:
-    """Marks the first section that holds the cited lines."""
+    """Marks the section that holds the cited lines: the one keeping the paragraph when they are a copy left
+    out of the record (`Section.also_in`), else the one whose lines they are in."""
 
-    def __init__(self, cited: Cited | None) -> None:
-        self.cited = cited
+    def __init__(self, cited: Cited | None, record: Record) -> None:
+        self.target: Section | None = None
         self.done = False
+        if cited is not None:
+            doc, a, b = cited
+
+            def within(span: Span) -> bool:
+                return span.document == doc and span.lines[0] <= a and b <= span.lines[1]
+
+            def overlaps(where: Section | Span) -> bool:
+                return where.document == doc and where.lines[0] <= b and a <= where.lines[1]
+
+            sections = record.all_sections()
+            self.target = (
+                next((s for s in sections if any(within(span) for span in s.also_in)), None)
+                or next((s for s in sections if overlaps(s)), None)
+                or next((s for s in sections if any(overlaps(span) for span in s.also_in)), None)
+            )
 
     def __call__(self, section: Section) -> bool:
-        if self.done or self.cited is None:
+        if self.done or section is not self.target:
             return False
-        doc, a, b = self.cited
-        if section.document == doc and section.lines[0] <= b and a <= section.lines[1]:
-            self.done = True
-            return True
-        return False
+        self.done = True
+        return True
 
 
-def _origin(section: Section) -> str:
-    return f"{section.document_title or section.document}, {location_label(section.page, section.slide, section.lines)}"
+def _origin(where: Section | Span) -> str:
+    return f"{where.document_title or where.document}, {location_label(where.page, where.slide, where.lines)}"
+
+
+def _also(section: Section) -> list[str]:
+    """One origin per other document that repeats the section's paragraphs: from its first to its last copy."""
+    by_document: dict[str, list[Span]] = {}
+    for span in section.also_in:
+        by_document.setdefault(span.document, []).append(span)
+    return [
+        _origin(spans[0].model_copy(update={"lines": (min(s.lines[0] for s in spans), max(s.lines[1] for s in spans))}))
+        for spans in by_document.values()
+    ]
 
 
 def _part(section: Section, label: str, marker: _Marker, drop: tuple[str, ...] = ()) -> Part:
@@ -318,6 +338,7 @@ def _part(section: Section, label: str, marker: _Marker, drop: tuple[str, ...] =
         origin=_origin(section),
         document=section.document,
         cited=marker(section),
+        also=_also(section),
     )
 
 

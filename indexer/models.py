@@ -46,6 +46,16 @@ EXPERT_SECTIONS: frozenset[str] = frozenset({"expert_key_aspects", "expert_oppor
 RecordKind = Literal["practice", "event", "document"]
 
 
+class Span(BaseModel):
+    """A place in a corpus document (1-based lines, inclusive), for a citation a person can follow."""
+
+    document: str
+    document_title: str = ""
+    lines: tuple[int, int]
+    page: int | None = None
+    slide: int | None = None
+
+
 class Section(BaseModel):
     """One section of a record, with where it lies in its source file (1-based, inclusive)."""
 
@@ -58,6 +68,10 @@ class Section(BaseModel):
     document_title: str = ""  # the document's own title, for citations a person can follow
     page: int | None = None  # first page (PDF) of the section
     slide: int | None = None  # first slide (PPTX) of the section
+    # Where other documents of the practice tell paragraphs of this section again (the same wording, perhaps
+    # condensed: `indexer.repeats`): those copies are left out of the record, so indexed and shown once, here,
+    # but they stay sources of the text.
+    also_in: list[Span] = Field(default_factory=list)
     # Source line of each line of `text` (blank separators included), kept while indexing; not serialised.
     _line_numbers: list[int] = PrivateAttr(default_factory=list)
     # Page or slide of each line of `text` (parallel to _line_numbers); empty for plain text.

@@ -31,6 +31,7 @@ from indexer.peru import (
     split_offices,
 )
 from indexer.read import SourceDocument
+from indexer.repeats import drop_record_repeats
 from indexer.text import collapse_spaces, fold, is_upper_text, slugify
 
 SECTION_MARKERS: dict[str, str] = {
@@ -760,7 +761,8 @@ def _similar_titles(a: str, b: str) -> bool:
 
 
 def _merge_practices(records: list[Record]) -> list[Record]:
-    """The same practice in two documents (a sheet and a report) becomes one record with both as sources."""
+    """The same practice in two documents (a sheet and a report) becomes one record with both as sources,
+    each paragraph the two tell told once (`indexer.repeats`)."""
     merged: list[Record] = []
     for record in records:
         twin = next(
@@ -786,6 +788,8 @@ def _merge_practices(records: list[Record]) -> list[Record]:
         twin.event = twin.event or record.event
         twin.sections += record.sections
         twin.experts += record.experts
+    for record in merged:
+        drop_record_repeats(record)
     return merged
 
 

@@ -17,7 +17,7 @@ from bot.generation.events import GenerationEvent, sse
 from bot.generation.prompts import Prompts
 from bot.generation.segment import check_reply
 from bot.generation.verify import AnswerChecker, names_in, numbers_in
-from bot.schemas import Answer
+from bot.schemas import INTENTS, Answer
 from bot.sources import Source
 from bpge.settings import Settings
 from tests.fakes.llm_server import FakeLLM, Reply
@@ -167,6 +167,49 @@ def test_prompts_dir_can_be_overridden(tmp_path: Path) -> None:
     assert Prompts.load(tmp_path).messages("q", [])[0]["content"] == "SISTEMA DE PRUEBA"
 
 
+def test_each_intent_has_its_instructions_and_other_falls_back_to_the_generic_template(
+    sources: list[Source],
+) -> None:
+    prompts = Prompts.load()
+    files = {p.stem for p in (ROOT / "prompts" / "intents").glob("*.md")}
+    assert files <= set(INTENTS), "a file for an intent that does not exist would never be used"
+    assert set(INTENTS) - files == {"other"}
+    generic = prompts.messages("¿Qué hicieron?", sources[:1])[1]["content"]
+    assert generic == prompts.messages("¿Qué hicieron?", sources[:1], "other")[1]["content"]
+    assert "{{" not in generic and "\n\n\n" not in generic
+    shaped = [i for i in INTENTS if i in files]
+    for intent in shaped:
+        instructions = prompts.instructions(intent)
+        assert instructions == (ROOT / "prompts" / "intents" / f"{intent}.md").read_text(encoding="utf-8").strip()
+        system, user = prompts.messages("¿Qué hicieron?", sources[:1], intent)
+        assert system["content"] == prompts.system and instructions not in system["content"]
+        content = user["content"]
+        # after the passages and the question, before the generic closing instruction
+        assert content.index("¿Qué hicieron?") < content.index(instructions) < content.index("Responde la pregunta")
+        assert content.replace(instructions + "\n\n", "") == generic
+        assert sum(prompts.instructions(other) in content for other in shaped) == 1
+
+
+def test_intent_instructions_follow_a_template_without_their_placeholder(tmp_path: Path) -> None:
+    (tmp_path / "intents").mkdir()
+    (tmp_path / "system.md").write_text("S", encoding="utf-8")
+    (tmp_path / "answer_template.md").write_text("{{pasajes}}\n{{pregunta}}", encoding="utf-8")
+    (tmp_path / "passage.md").write_text("{{texto}}", encoding="utf-8")
+    (tmp_path / "intents" / "results.md").write_text("Da la lista completa.", encoding="utf-8")
+    prompts = Prompts.load(tmp_path)
+    assert prompts.messages("q", [], "results")[1]["content"] == "q\n\nDa la lista completa."
+    assert prompts.messages("q", [], "experts")[1]["content"] == "q"
+
+
+def test_passage_block_names_the_document_and_where_in_it(sources: list[Source]) -> None:
+    block = Prompts.load().passage_block(sources[1].model_copy(update={"document_title": "Ficha de Pasco"}))
+    line = sources[1].lines[0]
+    assert "documento: Ficha de Pasco\n" in block and f"ubicación: línea {line}\n" in block
+    # what the prompt shows may be said: a lookup answer naming the document and its line passes the check
+    checker = AnswerChecker([sources[1].model_copy(update={"document_title": "Ficha de Pasco"})])
+    assert checker.check(f"Está en la Ficha de Pasco, línea {line} [2].").ok
+
+
 # ---------------------------------------------------------------------------------------------
 # The checker, on its own
 
@@ -251,6 +294,36 @@ async def test_request_carries_only_the_retrieved_passages(fake: FakeLLM, source
     for s in sources[:2]:
         assert s.practice in content and s.offices[0] in content
     assert "sección: Resultados" in content and "región: Pasco" in content
+
+
+async def test_request_carries_the_instructions_of_the_question_intent(fake: FakeLLM, sources: list[Source]) -> None:
+    """The model is told how to shape the answer from the extractive answer's intent: two intents, two requests."""
+    prompts = Prompts.load()
+    fake.reply = Reply(GOOD)
+    gen = make_generator(fake)
+    sent: dict[str, str] = {}
+    for intent, question in (("results", "¿Qué resultados lograron?"), ("contact", "¿A quién contacto en Pasco?")):
+        base = extractive(question, sources).model_copy(update={"intent": intent})
+        await gen.generate(question, base)
+        system, user = fake.requests[-1]["messages"]
+        assert system["content"] == prompts.system
+        sent[intent] = user["content"]
+    assert "lista completa de los resultados" in sent["results"] and "correo" in sent["contact"]
+    assert prompts.instructions("results") in sent["results"] and prompts.instructions("contact") in sent["contact"]
+    assert prompts.instructions("contact") not in sent["results"]
+    assert prompts.instructions("results") not in sent["contact"]
+    await gen.generate("¿Y esto?", extractive("¿Y esto?", sources))  # intent 'other': the generic template
+    assert not any(text in fake.requests[-1]["messages"][1]["content"] for text in prompts.intents.values())
+
+
+async def test_a_reply_repeating_the_intent_instructions_is_dropped(fake: FakeLLM, sources: list[Source]) -> None:
+    fake.reply = Reply(
+        "Da la lista completa de los resultados que traen los pasajes, un guion por cada uno [2]. " + GOOD
+    )
+    gen = make_generator(fake)
+    question = "¿Qué resultados lograron?"
+    answer = await gen.generate(question, extractive(question, sources).model_copy(update={"intent": "results"}))
+    assert answer.mode == "generated" and "guion por cada uno" not in answer.answer
 
 
 async def test_api_key_defaults_to_none(fake: FakeLLM, sources: list[Source]) -> None:

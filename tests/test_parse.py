@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from indexer.chunk import chunk_records
-from indexer.models import Record
+from indexer.models import Record, Section
 from indexer.parse import parse_corpus
 from indexer.read import discover, read_document
+from indexer.repeats import SAME_PARAGRAPH, drop_repeats, similarity
 from indexer.text import fold
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -75,6 +77,96 @@ def test_sheet_and_report_merge_into_one_practice(records, office):
     assert any(d.startswith("ficha-") for d in r.documents) and any(d.startswith("reporte-") for d in r.documents)
     assert {s.document for s in r.sections} == set(r.documents)
     assert r.event and "intercambio" in fold(r.event)
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Paragraphs and list items of a section's text, folded; headings ('Fase de preparación y soporte:') left
+    out: one stays in each document when it introduces items that differ."""
+    out: list[str] = []
+    for block in text.split("\n\n"):
+        out += [fold(x) for x in re.split(r"\n(?=- )", block) if len(fold(x).split()) >= 8]
+    return out
+
+
+@pytest.mark.parametrize("office", ["DRE Pasco", "DRE Junín"])
+def test_a_practice_in_two_documents_tells_each_paragraph_once(records, documents, office):
+    """The report repeats the sheet's paragraphs (condensed): each is kept once, in its longer wording, and the
+    section keeping it names where the report tells it."""
+    r = practice(records, office)
+    report = next(d for d in r.documents if d.startswith("reporte-"))
+    for kind in ("problem", "strategies", "results"):
+        sections = [s for s in r.sections if s.type == kind]
+        sheet, told = ([p for s in sections if s.document == d for p in _paragraphs(s.text)] for d in r.documents)
+        for a in sheet:
+            for b in told:
+                same_figures = set(re.findall(r"\d+", a)) == set(re.findall(r"\d+", b))
+                assert similarity(a.split(), b.split()) < SAME_PARAGRAPH or not same_figures, (kind, a[:60], b[:60])
+        keeping = [s for s in sections if s.also_in]
+        assert keeping and all(s.document.startswith("ficha-") for s in keeping), kind
+        kept_in_report = " ".join(fold(s.text) for s in sections if s.document == report)
+        for span in (x for s in keeping for x in s.also_in):
+            assert span.document == report and span.document_title.startswith("Reporte de sistematización")
+            cited = [fold(line) for line in documents[report].lines[span.lines[0] - 1 : span.lines[1]]]
+            assert cited[0] and cited[0] not in kept_in_report, "the copy cited is the one left out"
+    problem = next(s for s in r.sections if s.type == "problem" and s.document.startswith("ficha-"))
+    assert [x.document for x in problem.also_in] == [report], "the kept problem paragraph names both documents"
+
+
+def test_the_pasco_report_repeats_are_gone_and_its_own_items_stay(records, documents):
+    r = practice(records, "DRE Pasco")
+    report = [s for s in r.sections if s.document.startswith("reporte-")]
+    assert [s.type for s in report] == ["strategies", "results"]  # its problem paragraph is the sheet's
+    text = "\n".join(s.text for s in report)
+    assert "Sistematizar y difundir la información para mejorar la toma de decisiones." in text  # a different item
+    assert "Elaborar e implementar una planificación" not in text  # told (longer) by the sheet
+    sheet_problem = next(s for s in r.sections if s.type == "problem")
+    (span,) = sheet_problem.also_in
+    assert documents[span.document].lines[span.lines[0] - 1].startswith("Durante los años 2021 y 2022")
+    results = next(s for s in r.sections if s.type == "results" and s.document.startswith("ficha-"))
+    assert "de 45% a 72%" in results.text and results.also_in[0].lines[0] == 479
+
+
+def test_repeats_keep_the_longer_copy_and_what_differs():
+    def section(document: str, lines: list[str], first: int) -> Section:
+        s = Section(type="results", heading="", text="\n".join(lines), document=document, lines=(first, first))
+        s._line_numbers = list(range(first, first + len(lines)))
+        s.lines = (s._line_numbers[0], s._line_numbers[-1])
+        return s
+
+    sheet = section(
+        "ficha.txt",
+        [
+            "Logros:",
+            "- Se capacitó a 120 docentes de 40 escuelas rurales en gestión del riesgo.",  # 11
+            "- Se redujo la deserción escolar de 12% a 5% en dos años.",  # 12
+            "- Se formaron comités de gestión del riesgo en todas las escuelas de la provincia.",  # 13
+            "- Se elaboraron planes de contingencia con participación de las familias y autoridades.",  # 14
+        ],
+        10,
+    )
+    report = section(
+        "reporte.txt",
+        [
+            "Primera fase:",
+            "- Se capacitó a 120 docentes de 40 escuelas rurales en gestión del riesgo de desastres.",  # 51: longer
+            "- Se formaron comités de gestión del riesgo en las escuelas.",  # 52: a copy of 13
+            "",
+            "Segunda fase:",
+            "- Se redujo la deserción escolar de 12% a 4% en dos años.",  # 55: another figure
+            "- Se elaboraron planes de contingencia con las familias.",  # 56: a copy of 14
+            "",
+            "Tercera fase:",  # 58: a lead-in whose only item is a copy: goes with it
+            "- Se formaron comités de gestión del riesgo en todas las escuelas.",  # 59: a copy of 13
+        ],
+        50,
+    )
+    kept_sheet, kept_report = drop_repeats([sheet, report])
+    assert kept_sheet is not None and kept_report is not None
+    assert kept_sheet.text.splitlines() == [sheet.text.splitlines()[i] for i in (0, 2, 3, 4)]
+    assert kept_report.text.split("\n") == [report.text.split("\n")[i] for i in (0, 1, 3, 4, 5)]
+    assert [(x.document, x.lines) for x in kept_sheet.also_in] == [("reporte.txt", (52, 52)), ("reporte.txt", (56, 59))]
+    assert [(x.document, x.lines) for x in kept_report.also_in] == [("ficha.txt", (11, 11))]
+    assert kept_sheet._line_numbers == [10, 12, 13, 14] and kept_report.lines == (50, 55)
 
 
 def test_sheet_sections(records):

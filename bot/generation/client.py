@@ -15,7 +15,7 @@ from bot.generation.events import FallbackReason, GenerationEvent, cancel_and_wa
 from bot.generation.prompts import Prompts
 from bot.generation.segment import SentenceAssembler, findings_of, visible_text
 from bot.generation.verify import AnswerChecker
-from bot.schemas import Answer
+from bot.schemas import Answer, Intent
 from bot.sources import Source
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,8 +97,8 @@ class AnswerGenerator:
         if client is not None:
             await client.close()
 
-    def messages(self, question: str, sources: Sequence[Source]) -> list[dict[str, str]]:
-        return self.prompts.messages(question, sources)
+    def messages(self, question: str, sources: Sequence[Source], intent: Intent = "other") -> list[dict[str, str]]:
+        return self.prompts.messages(question, sources, intent)
 
     async def _produce(self, messages: list[dict[str, str]], queue: asyncio.Queue[tuple[str, Any]]) -> None:
         """Stream the model's reply into `queue`: ("delta", str)…, then ("done", None) or ("error", exc)."""
@@ -148,10 +148,12 @@ class AnswerGenerator:
             yield GenerationEvent(type="final", answer=extractive, reason=reason, total_ms=ms())
             return
 
-        instructions = (self.prompts.system, self.prompts.answer_template)
+        # The intent's instructions shape the answer (and, like the other prompts, are never to be repeated).
+        intent = extractive.intent
+        instructions = (self.prompts.system, self.prompts.answer_template, self.prompts.instructions(intent))
         assembler = SentenceAssembler(AnswerChecker(extractive.sources, instructions))
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        producer = asyncio.create_task(self._produce(self.messages(question, extractive.sources), queue))
+        producer = asyncio.create_task(self._produce(self.messages(question, extractive.sources, intent), queue))
         deadline = time.monotonic() + self.timeout_s
         raw = ""
         ttft: float | None = None

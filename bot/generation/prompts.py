@@ -1,20 +1,23 @@
 """The chat messages for the model, built from the prompt files in `prompts/` (`system.md`, `answer_template.md`,
-`passage.md`), read at start-up; `BPGE_PROMPTS_DIR` points elsewhere."""
+`passage.md`, and `intents/<intent>.md`: how to shape the answer to what the question asks), read at start-up;
+`BPGE_PROMPTS_DIR` points elsewhere."""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.schemas import INTENTS, Intent
 from bot.sources import Source
 from indexer.models import SECTION_LABELS
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_INSTRUCTIONS = re.compile(r"\n*\{\{\s*instrucciones\s*\}\}\n*")
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
@@ -32,15 +35,25 @@ class Prompts:
     system: str
     answer_template: str
     passage: str
+    # The answer's shape for each intent (`bot.schemas.Intent`), put where the template says {{instrucciones}};
+    # an intent without a file ('other') gets the template's generic instruction alone.
+    intents: Mapping[Intent, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> Prompts:
         folder = Path(folder or os.environ.get("BPGE_PROMPTS_DIR") or PROMPTS_DIR)
 
-        def read(name: str) -> str:
-            return (folder / name).read_text(encoding="utf-8").strip()
+        def read(path: Path) -> str:
+            return path.read_text(encoding="utf-8").strip()
 
-        return cls(read("system.md"), read("answer_template.md"), read("passage.md"))
+        intents = {i: read(path) for i in INTENTS if (path := folder / "intents" / f"{i}.md").is_file()}
+        return cls(
+            read(folder / "system.md"), read(folder / "answer_template.md"), read(folder / "passage.md"), intents
+        )
+
+    def instructions(self, intent: Intent) -> str:
+        """How to answer a question of this intent ('' for the generic answer)."""
+        return self.intents.get(intent, "")
 
     def passage_block(self, source: Source) -> str:
         block = _fill(
@@ -52,14 +65,25 @@ class Prompts:
                 "region": _neutralise(source.region),
                 "seccion": SECTION_LABELS.get(source.section, source.section),
                 "experto": _neutralise(getattr(source, "expert", None) or ""),
+                "documento": _neutralise(source.document_title or source.document),
+                "ubicacion": source.location(),
                 "texto": _neutralise(source.text.strip()),
             },
         )
         # A metadata line left empty ("región: ") is left out.
-        return re.sub(r"(?m)^(?:práctica|instancias|región|sección|experto):[ \t]*\n", "", block)
+        return re.sub(r"(?m)^(?:práctica|instancias|región|sección|experto|documento|ubicación):[ \t]*\n", "", block)
 
-    def messages(self, question: str, sources: Sequence[Source]) -> list[dict[str, str]]:
-        """The chat messages: the system prompt, then the passages and the question as user data."""
+    def messages(self, question: str, sources: Sequence[Source], intent: Intent = "other") -> list[dict[str, str]]:
+        """The chat messages: the system prompt, then the passages, the question and how to answer it (its
+        intent's instructions) as user data."""
         passages = "\n\n".join(self.passage_block(s) for s in sources)
-        user = _fill(self.answer_template, {"pasajes": passages, "pregunta": question.strip()})
+        instructions = self.instructions(intent)
+        template = self.answer_template
+        if not instructions:  # the generic answer: no gap where an intent's instructions would go
+            template = _INSTRUCTIONS.sub("\n\n", template).strip()
+        elif not _INSTRUCTIONS.search(template):  # a custom template without the placeholder
+            template = f"{template}\n\n{{{{instrucciones}}}}"
+        user = _fill(
+            template, {"pasajes": passages, "pregunta": question.strip(), "instrucciones": instructions}
+        ).strip()
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]

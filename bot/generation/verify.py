@@ -266,9 +266,11 @@ def names_in(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[
 
 
 def _source_fields(source: Source) -> list[str]:
-    """What the prompt shows of a passage besides its text: practice, offices, region, expert."""
+    """What the prompt shows of a passage besides its text: practice, offices, region, expert, document and
+    where in it (a lookup answer names them)."""
     expert = getattr(source, "expert", None) or ""
-    return [source.practice, " ".join(source.offices), source.region, expert]
+    document = source.document_title or source.document
+    return [source.practice, " ".join(source.offices), source.region, expert, document, source.location()]
 
 
 def _known_names(sources: Iterable[Source]) -> set[str]:
