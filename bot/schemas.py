@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, computed_field, field_validator
 
 from bot.limits import MAX_FIELD_CHARS, clean_text
-from bot.sources import Source
+from bot.sources import Source, sheet_href
 
 MAX_QUESTION_CHARS = 2000
 
@@ -71,6 +71,12 @@ class PracticeRef(BaseModel):
     practice_id: str
     title: str
     label: str  # "Title — offices (region)"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def href(self) -> str:
+        """The practice's sheet (relative to the site)."""
+        return sheet_href(self.practice_id)
 
 
 class ComparedPractice(BaseModel):

@@ -123,7 +123,10 @@ def parse_contacts(text: str) -> list[Contact]:
                 close(None)
             continue
         found = _EMAIL.search(line)
-        if found:
+        if found and not lines and contacts and contacts[-1].email is None:
+            # "Name / Role / (blank) / Correo: …": the e-mail of the person just closed by the blank line
+            contacts[-1].email = found.group(0)
+        elif found:
             close(found.group(0))
         else:
             lines.append(line)

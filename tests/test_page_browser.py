@@ -104,6 +104,23 @@ def test_answer_citation_and_practice_sheet(page: Any) -> None:
 
 
 @pytest.mark.browser
+def test_followup_on_the_page_names_its_practice(page: Any) -> None:
+    """A follow-up typed after an answer continues the conversation: the earlier turn joins the thread and the
+    answer says which practice it is about, linked to its sheet."""
+    ask(page, "los directores no cumplen con el PAT y nadie hace seguimiento")
+    page.fill("#question", "¿y qué resultados tuvo?")
+    page.click("#ask-button")
+    page.wait_for_selector("#answer .followup-about a", state="visible")
+    page.wait_for_selector("#result[data-state='done']", state="attached")
+    about = page.locator("#answer .followup-about")
+    assert about.inner_text().startswith("Sobre la práctica:")
+    assert "Junín" in about.inner_text()
+    assert (about.locator("a").get_attribute("href") or "").startswith("/practicas/")
+    assert "PAT" in page.locator("#thread").inner_text()  # the first question stays on screen
+    assert not page.errors, page.errors
+
+
+@pytest.mark.browser
 def test_off_topic_question_shows_abstention(page: Any) -> None:
     answer = ask(page, "¿Cuál es la receta del ceviche?")
     assert "abstained" in (answer.get_attribute("class") or "")

@@ -196,6 +196,12 @@
     sources = new Map((data.sources || []).map((s) => [s.n, s]));
     answerBox.replaceChildren();
     answerBox.className = "answer" + (data.abstained ? " abstained" : "");
+    const about = data.followup_practice;
+    if (about) {
+      // a follow-up: which practice of the conversation it is about, as Telegram says it
+      const link = el("a", { href: about.href, text: about.label });
+      answerBox.append(el("p", { className: "followup-about" }, t("followup_about"), " ", link));
+    }
     if (data.abstained) {
       answerBox.append(el("p", { className: "note-title", text: t("abstained") }));
     }
