@@ -151,5 +151,6 @@ def test_contacts_are_parsed() -> None:
     assert contacts[0].name == "Ana Pérez Soto" and contacts[0].role == "Especialista"
     assert contacts[0].email == "ana@x.pe" and contacts[1].name == "Director de la UGEL"
     # the sheets' layout: name, role and e-mail separated by blank lines is one person
-    spaced = parse_contacts("Jaime Ortega Cárdenas\n\nEspecialista DRE Junín\n\nCorreo: [jo@drej.pe](mailto:jo@drej.pe)\n")
-    assert [(c.name, c.role, c.email) for c in spaced] == [("Jaime Ortega Cárdenas", "Especialista DRE Junín", "jo@drej.pe")]
+    sheet = "Jaime Ortega Cárdenas\n\nEspecialista DRE Junín\n\nCorreo: [jo@drej.pe](mailto:jo@drej.pe)\n"
+    spaced = [(c.name, c.role, c.email) for c in parse_contacts(sheet)]
+    assert spaced == [("Jaime Ortega Cárdenas", "Especialista DRE Junín", "jo@drej.pe")]
