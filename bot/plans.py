@@ -23,7 +23,7 @@ from bot.schemas import (
     Intent,
     Statement,
 )
-from bot.sources import Source, record_label
+from bot.sources import Source, record_label, where_label
 from bot.texts import text
 from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Contact, Record, Section, parse_contacts
 from indexer.text import fold
@@ -313,6 +313,9 @@ class Planner:
             )
             line = sentence if named else text("lookup_no_presenter", sentence=_shorten(sentence, 360))
             statements.add(line, cited.cite(record, section, sentence))
+        elif re.search(r"(?i)qui[eé]n", question) and (record.offices or record.region):
+            # no sentence says who presented it: say whose practice it is, and that no person is named
+            statements.add(text("lookup_office_only", offices=where_label(record.offices, record.region)), n)
         return self._answer(question, [self._finding(record, statements)], cited)
 
     def _similar(self, question: str, retrieval: Retrieval, records: list[Record], cited: _Cited) -> Answer | None:

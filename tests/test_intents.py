@@ -105,6 +105,16 @@ def test_lookup_says_the_corpus_names_only_the_role(assistant: Assistant) -> Non
     assert "líneas" in answer.answer or "página" in answer.answer or "diapositiva" in answer.answer
 
 
+def test_lookup_without_a_presenter_names_the_office(assistant: Assistant) -> None:
+    """Who presented a practice the corpus names no presenter for: its office, and that no person is named."""
+    first = assistant.ask("los profes no saben qué hacer con los estudiantes con discapacidad")
+    assert "Callao" in first.findings[0].label
+    who = assistant.ask("¿quién la presentó?", conversation_id=first.conversation_id)
+    assert who.intent == "lookup" and who.followup_practice is not None
+    assert "DRE Callao" in who.answer and "no nombra a la persona" in who.answer
+    cites_only_sources(who)
+
+
 def test_followups_resolve_in_the_conversation(assistant: Assistant) -> None:
     first = assistant.ask("¿Qué prácticas abordan el riesgo de desastres en escuelas rurales?")
     practice = first.findings[0].practice_id
