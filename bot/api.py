@@ -58,17 +58,9 @@ class AskResponse(BaseModel):
 
     @classmethod
     def of(cls, answer: Answer) -> AskResponse:
-        return cls(
-            answer=answer.answer,
-            abstained=answer.abstained,
-            mode=answer.mode,
-            sources=answer.sources,
-            conversation_id=answer.conversation_id or "",
-            intent=answer.intent,
-            answer_id=answer.answer_id,
-            comparison=answer.comparison,
-            followup_practice=answer.followup_practice,
-        )
+        """The answer's public fields (the response names a subset of `Answer`'s, with the same meaning)."""
+        shown = {name: getattr(answer, name) for name in cls.model_fields if name != "conversation_id"}
+        return cls(**shown, conversation_id=answer.conversation_id or "")
 
 
 def _practice_summary(r: Record) -> dict[str, Any]:

@@ -87,22 +87,8 @@ class Source(BaseModel):
     @classmethod
     def from_section(cls, n: int, record: Record, section: Section, score: float) -> Source:
         """A whole section as a source (quoting a record's own section rather than a retrieved chunk)."""
-        return cls(
-            n=n,
-            practice=record.title,
-            practice_id=record.id,
-            region=record.region or "",
-            offices=record.offices,
-            section=section.type,
-            document=section.document,
-            lines=section.lines,
-            text=section.text,
-            score=score,
-            document_title=section.document_title,
-            page=section.page,
-            slide=section.slide,
-            expert=section.expert,
-        )
+        location = section.slide if section.slide is not None else section.page
+        return cls.from_passage(n, Passage.of(record, section, section.text, section.lines, location), score)
 
     # Shown fields, computed once here and serialised with the source (the page renders them as they come).
 

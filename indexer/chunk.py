@@ -68,25 +68,8 @@ def chunk_record(record: Record) -> list[Passage]:
                 continue
             start = int(piece.metadata.get("start_index", 0))
             lines, location = _line_range(section, offsets, start, len(piece.page_content))
-            is_slide = section.slide is not None
             passages.append(
-                Passage(
-                    id=_passage_id(record, section, text, lines),
-                    record_id=record.id,
-                    practice=record.title,
-                    kind=record.kind,
-                    region=record.region or "",
-                    offices=record.offices,
-                    section=section.type,
-                    heading=section.heading,
-                    document=section.document,
-                    lines=lines,
-                    text=text,
-                    expert=section.expert,
-                    document_title=section.document_title,
-                    page=None if is_slide else location,
-                    slide=location if is_slide else None,
-                )
+                Passage.of(record, section, text, lines, location, id=_passage_id(record, section, text, lines))
             )
     return passages
 

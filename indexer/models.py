@@ -180,6 +180,30 @@ class Passage(BaseModel):
     page: int | None = None  # PDF page where the passage starts
     slide: int | None = None  # PPTX slide where the passage starts
 
+    @classmethod
+    def of(
+        cls, record: Record, section: Section, text: str, lines: tuple[int, int], location: int | None, id: str = ""
+    ) -> Passage:
+        """A passage of `section` (its `location` is a page, or a slide for a deck)."""
+        is_slide = section.slide is not None
+        return cls(
+            id=id,
+            record_id=record.id,
+            practice=record.title,
+            kind=record.kind,
+            region=record.region or "",
+            offices=record.offices,
+            section=section.type,
+            heading=section.heading,
+            document=section.document,
+            lines=lines,
+            text=text,
+            expert=section.expert,
+            document_title=section.document_title,
+            page=None if is_slide else location,
+            slide=location if is_slide else None,
+        )
+
     def embedding_text(self) -> str:
         """The text that is embedded: prefixed with its record and section so it keeps its context."""
         where = ", ".join(self.offices) or self.region
