@@ -277,6 +277,8 @@ def render_plain(answer: Answer) -> str:
         body = "\n".join(f"- {c}" for c in cites) if len(cites) > 2 else " ".join(cites)
         if many:
             parts.append(f"{i}. {finding.label}:{chr(10) if len(cites) > 2 else ' '}{body}")
+        elif answer.followup_practice and answer.followup_practice.practice_id == finding.practice_id:
+            parts.append(body)  # the follow-up's "Sobre la práctica: …" line already names it
         else:
             parts.append(f"{finding.label}:\n{body}")
     if answer.outro:

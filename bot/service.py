@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.answer import AnswerComposer
+from bot.answer import AnswerComposer, render_plain
 from bot.conversation import Conversation, ConversationStore
 from bot.followup import asked_section, is_followup
 from bot.intent import read_intent
@@ -325,6 +325,8 @@ class Assistant:
         if turn.followup and turn.targets:
             about = turn.targets[0]
             answer.followup_practice = PracticeRef(practice_id=about.id, title=about.title, label=record_label(about))
+            if not answer.abstained:
+                answer.answer = render_plain(answer)  # named once, by the follow-up line
         return answer
 
     def remember(self, conversation: Conversation, turn: Turn, answer: Answer) -> Answer:

@@ -121,6 +121,8 @@ def test_followups_resolve_in_the_conversation(assistant: Assistant) -> None:
     results = assistant.ask("¿y qué resultados tuvo?", conversation_id=first.conversation_id)
     assert results.conversation_id == first.conversation_id and results.intent == "results"
     assert results.findings[0].practice_id == practice and len(results.findings[0].statements) >= 5
+    # named once, by the follow-up line, not again at the head of the answer
+    assert results.followup_practice is not None and results.followup_practice.label not in results.answer
     compared = assistant.ask("compárala con la de Junín", conversation_id=first.conversation_id)
     assert compared.comparison is not None
     assert compared.comparison.practices[0].practice_id == practice

@@ -115,6 +115,8 @@ def test_followup_on_the_page_names_its_practice(page: Any) -> None:
     about = page.locator("#answer .followup-about")
     assert about.inner_text().startswith("Sobre la práctica:")
     assert "Junín" in about.inner_text()
+    label = about.locator("a").inner_text()
+    assert page.locator("#answer").inner_text().count(label) == 1  # the practice is named once
     assert (about.locator("a").get_attribute("href") or "").startswith("/practicas/")
     assert "PAT" in page.locator("#thread").inner_text()  # the first question stays on screen
     assert not page.errors, page.errors

@@ -122,6 +122,7 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int
     generated one is shown as written, cut at a sentence with a link to the full answer. A follow-up
     says first which practice it is about."""
     heads = [header] if header else []
+    about = answer.followup_practice.practice_id if answer.followup_practice else None
     if answer.followup_practice is not None:
         heads.append(texts.html("followup_about", label=answer.followup_practice.label))
     blocks: list[str] = ["\n".join(heads)] if heads else []
@@ -132,14 +133,14 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int
         room = budget - len(strip_tags(sources)) - len(strip_tags("\n\n".join(blocks)))
         findings = answer.findings[:MAX_FINDINGS]
         per = max(1, min(MAX_STATEMENTS, room // max(1, len(findings)) // (STATEMENT_CHARS // 2)))
-        body = _findings_markup(findings, per, texts)
+        body = _findings_markup(findings, per, texts, about)
         # the estimate is rough: fewer statements per practice, then fewer practices, until it fits a phone
         while len(strip_tags(body)) > room and (per > 1 or len(findings) > 1):
             if per > 1:
                 per -= 1
             else:
                 findings = findings[:-1]
-            body = _findings_markup(findings, per, texts)
+            body = _findings_markup(findings, per, texts, about)
         if len(findings) < len(answer.findings):
             # a practice left out of the body is named in the sources instead
             sources = render_sources(answer.sources, texts, titled=frozenset(f.practice_id for f in findings))
@@ -159,11 +160,14 @@ def render_answer(answer: Answer, texts: Texts, *, header: str = "", budget: int
     return "\n\n".join(b for b in blocks if b)
 
 
-def _findings_markup(findings: list[Finding], per: int, texts: Texts) -> str:
-    """Each practice named once (linked to its sheet), then its first `per` statements."""
+def _findings_markup(findings: list[Finding], per: int, texts: Texts, about: str | None = None) -> str:
+    """Each practice named once (linked to its sheet; not again when the follow-up line `about` names it), then its
+    first `per` statements."""
     blocks = []
     for finding in findings:
-        lines = ["<b>" + link(texts.url(sheet_href(finding.practice_id)), finding.label or finding.title) + "</b>"]
+        named = finding.practice_id == about and len(findings) == 1
+        title = "<b>" + link(texts.url(sheet_href(finding.practice_id)), finding.label or finding.title) + "</b>"
+        lines = [] if named else [title]
         lines.extend(_statement(st.text, st.sources) for st in finding.statements[:per])
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

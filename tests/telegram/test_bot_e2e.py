@@ -179,6 +179,7 @@ async def test_followups_refer_to_the_practice_just_discussed(harness: Harness, 
 
     [results] = await harness.say(5, "¿y qué resultados tuvo?")
     assert results.plain.startswith("Sobre la práctica: " + record_label(junin))
+    assert results.plain.count(record_label(junin)) == 1  # named once, by the follow-up line
     sources = results.plain.split("Fuentes", 1)[1]
     assert "Resultados" in sources
     assert "Problema ·" not in sources and "Estrategias ·" not in sources
