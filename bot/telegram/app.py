@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.telegram.feedback import FeedbackStore
+from bot.feedback import FeedbackStore
 from bot.telegram.handlers import BotHandlers, parse_allowed_chats
 from bot.telegram.processor import PerChatUpdateProcessor
 from bot.telegram.redact import protect

@@ -34,12 +34,12 @@ from telegram.ext import (
 )
 
 from bot.conversation import ExpiringMap
+from bot.feedback import FeedbackStore
 from bot.generation.events import throttled
 from bot.limits import MAX_FIELD_CHARS, bounded_int, clean_text
 from bot.schemas import MAX_QUESTION_CHARS, Answer
 from bot.sources import Source
 from bot.telegram import callbacks as cb
-from bot.telegram.feedback import FeedbackStore
 from bot.telegram.format import (
     render_practice_list,
     render_regions,

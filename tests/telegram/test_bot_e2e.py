@@ -17,9 +17,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from bot.feedback_api import feedback_router
 from bot.sources import record_label
 from bot.telegram.app import SECRET_HEADER, TelegramBot, start_telegram_bot, telegram_webhook_router
-from bot.telegram.feedback_api import feedback_router
 from bot.telegram.format import render_answer, split_html, utf16_len
 from bot.telegram.replies import reply_with_answer, send_html
 from bot.telegram.texts import default_texts

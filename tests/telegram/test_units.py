@@ -13,11 +13,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from bot.conversation import ExpiringMap
+from bot.feedback import FeedbackStore
+from bot.feedback_api import feedback_router
 from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source
 from bot.telegram import callbacks as cb
-from bot.telegram.feedback import FeedbackStore
-from bot.telegram.feedback_api import feedback_router
 from bot.telegram.format import (
     render_answer,
     render_sheet_card,
