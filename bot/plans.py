@@ -23,8 +23,9 @@ from bot.schemas import (
     Intent,
     Statement,
 )
-from bot.sources import Source, record_label, where_label
+from bot.sources import Source, record_label, sheet_href, where_label
 from bot.texts import text
+from bpge.labels import label
 from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Contact, Record, Section, parse_contacts
 from indexer.text import fold
 
@@ -42,17 +43,10 @@ _EXPERT_KIND = {
 }
 _PRESENTER = re.compile(r"(?i)present|expus|expositor|ponente|a cargo|director|responsable")
 _IN_CHARGE = re.compile(r"(?i)presidente|a cargo|expuest|presentad|ponente|expositor")
-COMPARE_ROWS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("Problema", frozenset({"problem"})),
-    ("Estrategias", frozenset({"strategies"})),
-    ("Resultados", frozenset({"results"})),
-    ("Recomendaciones de expertos", frozenset({"expert_recommendations"})),
+COMPARE_ROWS: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (label("compare", key), frozenset({key})) for key in ("problem", "strategies", "results", "expert_recommendations")
 )
 SECTION_OF_INTENT: dict[str, str] = {"what_they_did": "strategies", "how_it_started": "problem", "results": "results"}
-
-
-def sheet_url(record: Record) -> str:
-    return f"/practicas/{record.id}"
 
 
 def _clean(item: str) -> str:
@@ -198,7 +192,7 @@ class Planner:
             title=record.title,
             label=record_label(record),
             statements=statements.statements,
-            url=sheet_url(record) if record.kind == "practice" else None,
+            url=sheet_href(record.id) if record.kind == "practice" else None,
         )
 
     @staticmethod
@@ -263,7 +257,7 @@ class Planner:
     def _compare(self, question: str, records: list[Record], cited: _Cited) -> Answer | None:
         rows: list[ComparisonRow] = []
         findings = {r.id: _Statements() for r in records}
-        for label, types in COMPARE_ROWS:
+        for row_label, types in COMPARE_ROWS:
             cells: list[ComparisonCell] = []
             for record in records:
                 sections = [s for s in record.all_sections() if s.type in types]
@@ -274,8 +268,8 @@ class Planner:
                 numbers = list(dict.fromkeys(cited.cite(record, s, i) for s, i in picked))
                 cell = _shorten(" ".join(i for _, i in picked), COMPARE_CELL_CHARS)
                 cells.append(ComparisonCell(text=cell, sources=numbers))
-                findings[record.id].add(text("section_line", section=label, sentence=cell), numbers[0])
-            rows.append(ComparisonRow(section=label, cells=cells))
+                findings[record.id].add(text("section_line", section=row_label, sentence=cell), numbers[0])
+            rows.append(ComparisonRow(section=row_label, cells=cells))
         answer = self._answer(question, [self._finding(r, findings[r.id]) for r in records], cited)
         if answer is not None:
             answer.comparison = Comparison(

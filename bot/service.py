@@ -31,6 +31,7 @@ from bot.retrieve import DenseSignal, Retriever
 from bot.schemas import Answer, Filters, Intent, PracticeRef
 from bot.sources import Source, record_label
 from bot.texts import text
+from bpge.labels import label
 from bpge.settings import Settings
 from indexer.calibration import Calibration, NotCalibrated
 from indexer.embed import EmbeddingKind
@@ -398,7 +399,7 @@ class Assistant:
     def regions(self) -> dict[str, list[Record]]:
         out: dict[str, list[Record]] = {}
         for r in self.practices():
-            out.setdefault(r.region or "Sin región", []).append(r)
+            out.setdefault(r.region or label("sheet", "no_region"), []).append(r)
         return dict(sorted(out.items()))
 
     def find_practice(self, name: str) -> Record | None:

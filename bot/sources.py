@@ -11,16 +11,19 @@ from urllib.parse import quote, urlencode
 
 from pydantic import BaseModel, computed_field
 
+from bpge.labels import label
 from indexer.models import SECTION_LABELS, Passage, Record, Section
 
 
 def location_label(page: int | None, slide: int | None, lines: tuple[int, int]) -> str:
     """Where to look in the document, in Spanish: 'página 27', 'diapositiva 5' or 'líneas 10–14'."""
     if page is not None:
-        return f"página {page}"
+        return label("places", "page", page=page)
     if slide is not None:
-        return f"diapositiva {slide}"
-    return f"línea {lines[0]}" if lines[0] == lines[1] else f"líneas {lines[0]}–{lines[1]}"
+        return label("places", "slide", slide=slide)
+    if lines[0] == lines[1]:
+        return label("places", "line", line=lines[0])
+    return label("places", "lines", first=lines[0], last=lines[1])
 
 
 def where_label(offices: list[str], region: str | None) -> str:

@@ -12,17 +12,18 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from bot.sources import Source, location_label, practice_label, sheet_href, where_label
+from bpge.labels import label, labels
 from bpge.settings import Settings
 from indexer.models import SECTION_LABELS, ExpertCommentary, Record, Section, Span
 from indexer.text import fold
 
-KIND_LABELS = {"practice": "Buena práctica", "event": "Intercambio de buenas prácticas", "document": "Documento"}
+KIND_LABELS = labels()["kinds"]
 OWN_ORDER = ["problem", "objectives", "strategies", "results", "lessons"]
 LAST_ORDER = ["contacts", "gallery"]
 EXPERTS_KEY = "experts"
 # The sections a busy reader opens one by one (Telegram buttons, the sheet's table of contents).
 QUICK_SECTIONS = ["problem", "strategies", "results", EXPERTS_KEY, "contacts"]
-QUICK_LABELS = {**SECTION_LABELS, EXPERTS_KEY: "Expertos"}
+QUICK_LABELS = {**SECTION_LABELS, EXPERTS_KEY: label("sheet", "experts")}
 SUMMARY_CHARS = 260
 LINE_SUMMARY_CHARS = 150
 RECOMMENDATION_CHARS = 220
@@ -69,7 +70,7 @@ def short_document(title: str, document: str, practice: str = "") -> str:
     """A document's name short enough for a phone line: 'Ficha de la práctica', 'Reporte del I Intercambio'."""
     name = " ".join((title or "").split())
     if not name or (practice and fold(name)[:40] == fold(practice)[:40]):
-        return "Presentación" if fold(document).startswith("presentacion") else "Ficha de la práctica"
+        return label("documents", "presentation" if fold(document).startswith("presentacion") else "sheet")
     name = re.sub(r"\s+de (las )?Buenas Prácticas de Gestión Educativa\b.*$", "", name, flags=re.IGNORECASE)
     name = re.sub(r"\bde sistematización\s+", "", name, flags=re.IGNORECASE)
     return shorten(name, 48)
@@ -78,9 +79,9 @@ def short_document(title: str, document: str, practice: str = "") -> str:
 def short_place(page: int | None, slide: int | None) -> str:
     """'pág. 12' or 'diap. 5'; nothing for plain text (line numbers mean nothing to a reader)."""
     if page is not None:
-        return f"pág. {page}"
+        return label("places", "page_short", page=page)
     if slide is not None:
-        return f"diap. {slide}"
+        return label("places", "slide_short", slide=slide)
     return ""
 
 
@@ -351,9 +352,9 @@ def _group(
 def _expert(commentary: ExpertCommentary, index: int, marker: _Marker) -> ExpertView:
     drop = (commentary.expert, commentary.role)
     kinds = [
-        ("aspectos", "Aspecto clave", commentary.key_aspects),
-        ("oportunidades", "Oportunidades de mejora", commentary.opportunities),
-        ("recomendaciones", "Recomendaciones", commentary.recommendations),
+        ("aspectos", label("sheet", "expert_key_aspects"), commentary.key_aspects),
+        ("oportunidades", label("sheet", "expert_opportunities"), commentary.opportunities),
+        ("recomendaciones", label("sheet", "expert_recommendations"), commentary.recommendations),
     ]
     groups = [
         _group(f"expert_{slug}", f"experto-{index}-{slug}", label, secs, marker, drop)

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from bpge.labels import labels
+
 SectionType = Literal[
     "problem",
     "objectives",
@@ -26,20 +28,7 @@ SectionType = Literal[
     "other",
 ]
 
-SECTION_LABELS: dict[str, str] = {
-    "problem": "Problema",
-    "objectives": "Objetivos",
-    "strategies": "Estrategias",
-    "results": "Resultados",
-    "lessons": "Lecciones aprendidas",
-    "contacts": "Contactos",
-    "gallery": "Galería",
-    "expert_key_aspects": "Aspecto clave (experto)",
-    "expert_opportunities": "Oportunidades de mejora (experto)",
-    "expert_recommendations": "Recomendaciones del experto",
-    "event": "Intercambio",
-    "other": "Texto",
-}
+SECTION_LABELS: dict[str, str] = labels()["sections"]
 
 EXPERT_SECTIONS: frozenset[str] = frozenset({"expert_key_aspects", "expert_opportunities", "expert_recommendations"})
 
