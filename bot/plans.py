@@ -21,6 +21,7 @@ from bot.schemas import (
     ComparisonRow,
     Finding,
     Intent,
+    PracticeRef,
     Statement,
 )
 from bot.sources import Source, record_label, sheet_href, where_label
@@ -131,7 +132,25 @@ class Planner:
     ) -> Answer:
         """`section`: the section type (or `expert`) a follow-up asks about; the conversation's practice is
         `targets[0]`. A practice without that section gets a plain "its sheet has none" (never another
-        section quoted instead), and when the passages found say nothing, the practice's own section is quoted."""
+        section quoted instead), and when the passages found say nothing, the practice's own section is quoted.
+        A follow-up's answer names its practice (`followup_practice`) and, for that, not again in its text."""
+        answer = self._plan(question, retrieval, intent, targets, k, followup, section)
+        if followup and targets:
+            about = targets[0]
+            answer.followup_practice = PracticeRef(practice_id=about.id, title=about.title, label=record_label(about))
+        answer.answer = render_plain(answer)
+        return answer
+
+    def _plan(
+        self,
+        question: str,
+        retrieval: Retrieval,
+        intent: Intent,
+        targets: list[Record],
+        k: int,
+        followup: bool,
+        section: str | None,
+    ) -> Answer:
         calibration = self.composer.calibration
         if followup and section and targets and not has_section(targets[0], section):
             return self._missing_section(question, targets[0], section)
@@ -166,10 +185,7 @@ class Planner:
                 planned.intro = text("intro_closest")
         if planned is None and followup and section and targets and base.abstained:
             planned = self._section_list(question, targets[0], section_types(section), cited)
-        if planned is None:
-            return base
-        planned.answer = render_plain(planned)
-        return planned
+        return base if planned is None else planned
 
     # ------------------------------------------------------------ plans
 
@@ -202,8 +218,8 @@ class Planner:
             where = ", ".join(record.offices) or record.region or record.title
             message = text("followup_no_contacts", offices=where)
         else:
-            label = text("expert_commentary") if section == "expert" else SECTION_LABELS.get(section, section)
-            message = text("followup_no_section", section=label)
+            name = text("expert_commentary") if section == "expert" else SECTION_LABELS.get(section, section)
+            message = text("followup_no_section", section=name)
         return Answer(question=question, answer=message, abstained=True)
 
     def _section_list(self, question: str, record: Record, types: frozenset[str], cited: _Cited) -> Answer | None:
@@ -280,11 +296,11 @@ class Planner:
     def _everything(self, question: str, record: Record, cited: _Cited) -> Answer | None:
         statements = _Statements()
         for section_type in ("problem", "strategies", "results", "expert_recommendations"):
-            label = SECTION_LABELS.get(section_type, section_type)
+            section_label = SECTION_LABELS.get(section_type, section_type)
             sections = [s for s in record.all_sections() if s.type == section_type]
             picked = [(s, i) for s in sections for i in items(s)][: 1 if section_type == "problem" else SUMMARY_ITEMS]
             for section, item in picked:
-                statements.add(text("section_line", section=label, sentence=_shorten(item, 360)), 0)
+                statements.add(text("section_line", section=section_label, sentence=_shorten(item, 360)), 0)
                 statements.statements[-1].sources = [cited.cite(record, section, item)]
         return self._answer(question, [self._finding(record, statements)], cited)
 
@@ -321,12 +337,12 @@ class Planner:
         for record in records:
             statements = _Statements()
             for section_type, wants_figure in (("problem", False), ("strategies", False), ("results", True)):
-                label = SECTION_LABELS.get(section_type, section_type)
+                section_label = SECTION_LABELS.get(section_type, section_type)
                 candidates = [(s, i) for s in record.sections if s.type == section_type for i in items(s)]
                 if not candidates:
                     continue
                 section, item = max(candidates, key=lambda c: _score(c[1], tokens, wants_figure))
-                sentence = text("section_line", section=label, sentence=_shorten(item, per_statement))
+                sentence = text("section_line", section=section_label, sentence=_shorten(item, per_statement))
                 statements.add(sentence, cited.cite(record, section, item))
             findings.append(self._finding(record, statements))
         intro = text("intro_many") if len(findings) > 1 else ""

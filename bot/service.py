@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.answer import AnswerComposer, render_plain
+from bot.answer import AnswerComposer
 from bot.conversation import Conversation, ConversationStore
 from bot.followup import asked_section, is_followup
 from bot.intent import read_intent
 from bot.plans import Planner, practice_ids
 from bot.query import Query, read_query
 from bot.retrieve import DenseSignal, Retriever
-from bot.schemas import Answer, Filters, Intent, PracticeRef
-from bot.sources import Source, record_label
+from bot.schemas import Answer, Filters, Intent
+from bot.sources import Source
 from bot.texts import text
 from bpge.labels import label
 from bpge.settings import Settings
@@ -323,11 +323,6 @@ class Assistant:
         )
         answer.intent = turn.intent
         answer.answer_id = uuid.uuid4().hex
-        if turn.followup and turn.targets:
-            about = turn.targets[0]
-            answer.followup_practice = PracticeRef(practice_id=about.id, title=about.title, label=record_label(about))
-            if not answer.abstained:
-                answer.answer = render_plain(answer)  # named once, by the follow-up line
         return answer
 
     def remember(self, conversation: Conversation, turn: Turn, answer: Answer) -> Answer:
