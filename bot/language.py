@@ -201,13 +201,23 @@ def followup_section(folded: str) -> str | None:
     return None
 
 
+def _followup_cues() -> list[str]:
+    return [
+        c.strip()
+        for section in FOLLOWUP_SECTION_ORDER
+        for c in SECTION_CUES.get(section, ()) + FOLLOWUP_CUES.get(section, ())
+    ]
+
+
+# The follow-up cues split once: one-word cues match as prefixes ("resultado" → "resultados"), the words of
+# phrases ("como lo hizo") as they are.
+_CUE_PREFIXES = tuple(c for c in _followup_cues() if " " not in c)
+_CUE_PHRASE_WORDS = frozenset(w for c in _followup_cues() if " " in c for w in c.split())
+
+
 def is_section_word(folded_word: str) -> bool:
     """A word that belongs to a section cue ("resultados", "contacto", "recomendaron")."""
-    return any(
-        folded_word.startswith(cue) if " " not in cue else folded_word in cue.split()
-        for section in FOLLOWUP_SECTION_ORDER
-        for cue in (c.strip() for c in SECTION_CUES.get(section, ()) + FOLLOWUP_CUES.get(section, ()))
-    )
+    return folded_word.startswith(_CUE_PREFIXES) or folded_word in _CUE_PHRASE_WORDS
 
 
 FACT_CUES = (
