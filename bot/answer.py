@@ -25,6 +25,11 @@ LIST_RATIO = 0.7  # other records join a "which practices…" answer when within
 MAX_FINDINGS = 3
 FULL_COVERAGE = 0.999  # share of the question's topic terms (IDF-weighted) found in the best practice
 MAX_SENTENCE_CHARS = 420
+# Passages among the sources: the best practice's first ones, then one of each other practice, so the first five
+# sources show what the best practice did and still name the alternatives. A practice answered alone gets more.
+BEST_PASSAGES = 3
+BEST_PASSAGES_ALONE = 4
+OTHER_PASSAGES = 1
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÁÉÍÓÚÑ¿¡\"“(0-9+])")
 _NAME_OR_EMAIL = re.compile(r"@|\b[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
@@ -62,7 +67,9 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         return None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
     if retrieval.coverage >= FULL_COVERAGE:
         return None  # every topic word is in the best practice (a person's full name, a title): it is about it
-    return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"
+    if relevance(retrieval, calibration) < calibration.min_relevance:
+        return "nothing"
+    return None if retrieval.agreement >= calibration.min_agreement else "nothing"
 
 
 def is_close_only(retrieval: Retrieval, calibration: Calibration) -> bool:
@@ -188,9 +195,10 @@ class AnswerComposer:
     @staticmethod
     def _sources(retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
         picked: list[Hit] = []
+        best = BEST_PASSAGES_ALONE if len(chosen) == 1 else BEST_PASSAGES
         for i, r in enumerate(chosen):
-            picked += r.hits[: 3 if i == 0 else 2]
-        for h in retrieval.hits(k + len(picked)):
+            picked += r.hits[: best if i == 0 else OTHER_PASSAGES]
+        for h in retrieval.hits(k + len(picked), per_record=best):
             if len(picked) >= max(k, len(chosen)):
                 break
             if h not in picked:

@@ -90,6 +90,26 @@ def fuse(
     return scores
 
 
+def agreement(
+    signals: Mapping[str, Mapping[int, float]], passage_record: np.ndarray, record: int, config: RankingConfig
+) -> float:
+    """How far the signals agree on `record`: the weighted reciprocal rank of its best passage in each signal,
+    as a share of being first in every signal (1.0). A question on a topic the corpus covers, even in other
+    words, usually sends several signals to the same practice; a question next to the corpus (another topic of
+    education management) scatters them. Unlike a cosine, this is on the same scale for every model."""
+    total = got = 0.0
+    for name, passage_scores in signals.items():
+        weight = config.signal_weights.get(name, 0.0)
+        if weight <= 0:
+            continue
+        total += weight / (config.rrf_k + 1)
+        ranked = sorted(passage_scores.items(), key=lambda item: -item[1])[: config.depth]
+        rank = next((r for r, (passage, _score) in enumerate(ranked) if passage_record[passage] == record), None)
+        if rank is not None:
+            got += weight / (config.rrf_k + rank + 1)
+    return got / total if total else 0.0
+
+
 def passage_scores(
     signals: Mapping[str, Mapping[int, float]], config: RankingConfig, boosts: Mapping[int, float] | None = None
 ) -> dict[int, float]:

@@ -169,7 +169,7 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
     items = _prepared(assistant, paths)
     results = cross_validate(retriever, items, base, k)
     print(f"{k}-fold cross-validation over {len(items)} questions ({', '.join(p.name for p in paths)})")
-    columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "min rel", "cov w", "fig cov")
+    columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "min rel", "cov w", "fig cov", "agree")
     print(f"{'fold':<6}" + "".join(f"{c:>9}" for c in columns))
     per_source: dict[str, Scores] = {}
     for fold in results:
@@ -178,6 +178,7 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
             f"{fold.fold:<6}{c.rrf_k:>9.0f}{c.passages_per_record:>9}{c.named_weight:>9.1f}"
             f"{c.signal_weights.get('dense2', 0):>9.1f}{c.signal_weights.get('bm25', 0):>9.1f}"
             f"{cal.min_relevance:>9.3f}{cal.coverage_weight:>9.2f}{cal.min_figure_coverage:>9.2f}"
+            f"{cal.min_agreement:>9.2f}"
         )
         for retrieval, p in zip(fold.retrievals, fold.items, strict=True):
             from bot.answer import abstention_reason
