@@ -129,7 +129,9 @@ def test_shipped_calibration_covers_the_default_model() -> None:
 
     calibrations = load_calibrations()
     assert DEFAULT_EMBEDDING_MODEL in calibrations
-    assert calibrations[DEFAULT_EMBEDDING_MODEL].min_relevance <= calibrations[DEFAULT_EMBEDDING_MODEL].close_relevance
+    shipped = calibrations[DEFAULT_EMBEDDING_MODEL]
+    assert shipped.min_relevance <= shipped.close_relevance
+    assert 0 < shipped.min_agreement < 1
 
 
 @pytest.mark.parametrize("field", ["min_relevance", "coverage_weight", "min_figure_coverage", "min_agreement"])
