@@ -67,9 +67,7 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         return None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
     if retrieval.coverage >= FULL_COVERAGE:
         return None  # every topic word is in the best practice (a person's full name, a title): it is about it
-    if relevance(retrieval, calibration) < calibration.min_relevance:
-        return "nothing"
-    return None if retrieval.agreement >= calibration.min_agreement else "nothing"
+    return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"
 
 
 def is_close_only(retrieval: Retrieval, calibration: Calibration) -> bool:

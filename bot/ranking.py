@@ -26,12 +26,12 @@ class RankingConfig:
     # Reciprocal-rank constant: small values trust the first ranks more. Bounds 1–100.
     rrf_k: float = 5.0
     # Passages of one record that count per signal (1 = only its best passage). Bounds 1–5.
-    passages_per_record: int = 1
+    passages_per_record: int = 3
     # Share of a record's n-th passage relative to its (n-1)-th, per signal. Bounds 0–1.
     passage_decay: float = 0.5
     # Weight of each signal in the fusion: "dense" the primary embedding model (multilingual-e5), "dense2" the
     # secondary one (USE), "bm25" the Spanish lexical search; a signal absent from the index is skipped. Bounds 0–3.
-    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.5})
+    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.0})
     # A record named by office or region counts as ranked first by this many extra signals. Bounds 0–5.
     named_weight: float = 2.0
     # Multiplier of event parts and other documents when the question does not ask about the event. Bounds 0–1.
@@ -88,26 +88,6 @@ def fuse(
     if non_practice is not None:
         scores = np.where(non_practice, scores * config.non_practice_prior, scores)
     return scores
-
-
-def agreement(
-    signals: Mapping[str, Mapping[int, float]], passage_record: np.ndarray, record: int, config: RankingConfig
-) -> float:
-    """How far the signals agree on `record`: the weighted reciprocal rank of its best passage in each signal,
-    as a share of being first in every signal (1.0). A question on a topic the corpus covers, even in other
-    words, usually sends several signals to the same practice; a question next to the corpus (another topic of
-    education management) scatters them. Unlike a cosine, this is on the same scale for every model."""
-    total = got = 0.0
-    for name, passage_scores in signals.items():
-        weight = config.signal_weights.get(name, 0.0)
-        if weight <= 0:
-            continue
-        total += weight / (config.rrf_k + 1)
-        ranked = sorted(passage_scores.items(), key=lambda item: -item[1])[: config.depth]
-        rank = next((r for r, (passage, _score) in enumerate(ranked) if passage_record[passage] == record), None)
-        if rank is not None:
-            got += weight / (config.rrf_k + rank + 1)
-    return got / total if total else 0.0
 
 
 def passage_scores(

@@ -6,9 +6,8 @@
    passages; filters restrict all of them.
 3. `bot.ranking.fuse` turns those ranks into one score per record; inside a record, passages are ordered by
    their own fused rank, raised when they are of the section the question asks for.
-4. Relevance for abstention is measured apart: the primary dense model's best cosine in the best record, how
-   much of the question's vocabulary that record (and its best passage) contains, and how far the signals agree
-   on it.
+4. Relevance for abstention is measured apart, on absolute values: the primary dense model's best cosine in the
+   best record and how much of the question's vocabulary that record (and its best passage) contains.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from bot.language import analyze
 from bot.lexical import LexicalIndex
 from bot.normalize import NormalizedQuestion, QuestionNormalizer
 from bot.query import Catalog, Query, read_query
-from bot.ranking import RankingConfig, agreement, fuse, passage_scores
+from bot.ranking import RankingConfig, fuse, passage_scores
 from bot.schemas import Filters
 from indexer.models import EXPERT_SECTIONS, Passage, Record
 from indexer.store import StoreUnavailable
@@ -70,7 +69,6 @@ class Retrieval:
     top_cosine: float = 0.0  # primary dense model's best cosine within the best record
     coverage: float = 0.0  # IDF-weighted share of the question's topic terms found in the best record
     passage_coverage: float = 0.0  # …found together in one passage of the best record
-    agreement: float = 0.0  # how far the signals agree on the best record (`bot.ranking.agreement`), 0–1
     missing_regions: list[str] = field(default_factory=list)  # named regions without any practice
     filtered: bool = False  # the user restricted the search to a region, office or practice
     normalized: NormalizedQuestion | None = None
@@ -240,7 +238,6 @@ class Retriever:
             top_cosine=max((primary.get(i, 0.0) for i in best_passages), default=0.0),
             coverage=best.coverage,
             passage_coverage=max((self._coverage(tokens, self._passage_tokens[i]) for i in best_passages), default=0.0),
-            agreement=agreement(signals, self._passage_record, record_index[best.record.id], self.config),
             missing_regions=missing,
             normalized=normalized,
         )

@@ -2,7 +2,7 @@
 same chunks (BM25 alone, e5 alone, untuned reciprocal-rank fusion), and print the scores side by side, for each
 question file separately and per kind of question.
 
-    python -m eval [--questions eval/dev.jsonl eval/dev2.jsonl] [--data DIR] [--corpus DIR] [--verbose]
+    python -m eval [--questions eval/dev.jsonl eval/dev2.jsonl eval/dev3.jsonl] [--data DIR] [--corpus DIR] [--verbose]
     python -m eval --cross-validate    # 5-fold cross-validated figures of the tuning procedure
     python -m eval --calibrate         # choose thresholds on all questions, write indexer/calibration.json
     python -m eval --generated         # also score generated answers (LLM_BASE_URL: a real or fake model)
@@ -169,7 +169,7 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
     items = _prepared(assistant, paths)
     results = cross_validate(retriever, items, base, k)
     print(f"{k}-fold cross-validation over {len(items)} questions ({', '.join(p.name for p in paths)})")
-    columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "min rel", "cov w", "fig cov", "agree")
+    columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "min rel", "cov w", "fig cov")
     print(f"{'fold':<6}" + "".join(f"{c:>9}" for c in columns))
     per_source: dict[str, Scores] = {}
     for fold in results:
@@ -178,7 +178,6 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
             f"{fold.fold:<6}{c.rrf_k:>9.0f}{c.passages_per_record:>9}{c.named_weight:>9.1f}"
             f"{c.signal_weights.get('dense2', 0):>9.1f}{c.signal_weights.get('bm25', 0):>9.1f}"
             f"{cal.min_relevance:>9.3f}{cal.coverage_weight:>9.2f}{cal.min_figure_coverage:>9.2f}"
-            f"{cal.min_agreement:>9.2f}"
         )
         for retrieval, p in zip(fold.retrievals, fold.items, strict=True):
             from bot.answer import abstention_reason
@@ -219,7 +218,9 @@ def calibrate(assistant: Assistant, paths: list[Path]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
-    parser.add_argument("--questions", type=Path, nargs="+", default=[HERE / "dev.jsonl", HERE / "dev2.jsonl"])
+    parser.add_argument(
+        "--questions", type=Path, nargs="+", default=[HERE / "dev.jsonl", HERE / "dev2.jsonl", HERE / "dev3.jsonl"]
+    )
     parser.add_argument("--calibration-questions", type=Path, default=HERE / "calibration.jsonl")
     parser.add_argument("--data", type=Path)
     parser.add_argument("--corpus", type=Path)

@@ -32,7 +32,6 @@ RANKING_GRID: dict[str, Sequence[object]] = {
 }
 COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
 FIGURE_COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6)
-AGREEMENTS = (0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 # Refusing a question the corpus answers costs more than answering one it does not (the user can judge a
 # weak answer, not a missing one).
 FALSE_ABSTENTION_COST = 2.0
@@ -136,18 +135,18 @@ def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared])
     for weight in COVERAGE_WEIGHTS:
         values = sorted({r.top_cosine + weight * r.coverage for r in retrievals})
         for cut in _midpoints(values):
-            for figure, english_cut, least in itertools.product(FIGURE_COVERAGES, english_cuts, AGREEMENTS):
-                calibration = Calibration(
-                    min_relevance=cut,
-                    coverage_weight=weight,
-                    close_relevance=cut,
-                    min_figure_coverage=figure,
-                    min_english_cosine=english_cut,
-                    min_agreement=least,
-                )
-                cost = abstention_cost(calibration, retrievals, items)
-                if cost < best_cost - 1e-9:
-                    best, best_cost = calibration, cost
+            for figure in FIGURE_COVERAGES:
+                for english_cut in english_cuts:
+                    calibration = Calibration(
+                        min_relevance=cut,
+                        coverage_weight=weight,
+                        close_relevance=cut,
+                        min_figure_coverage=figure,
+                        min_english_cosine=english_cut,
+                    )
+                    cost = abstention_cost(calibration, retrievals, items)
+                    if cost < best_cost - 1e-9:
+                        best, best_cost = calibration, cost
     assert best is not None
     answerable = sorted(
         r.top_cosine + best.coverage_weight * r.coverage

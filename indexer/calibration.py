@@ -28,9 +28,6 @@ class Calibration(BaseModel):
     close_relevance: float = Field(ge=-1, le=3)
     # A figure is asked for but no passage of the best record holds this share of the question's terms.
     min_figure_coverage: float = Field(ge=0, le=1)
-    # Below this share of full agreement of the signals on the best practice, the question is next to the corpus
-    # (another topic of education management) rather than on it: abstain. 0 disables it.
-    min_agreement: float = Field(0.0, ge=0, le=1)
     # English questions have no Spanish vocabulary to cover: cosine alone.
     min_english_cosine: float = Field(ge=-1, le=1)
     note: str = ""

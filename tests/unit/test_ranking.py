@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.ranking import RankingConfig, agreement, fuse, passage_scores
+from bot.ranking import RankingConfig, fuse, passage_scores
 
 # passages 0,1 → record 0; passages 2,3 → record 1; passage 4 → record 2
 PASSAGE_RECORD = np.array([0, 0, 1, 1, 2])
@@ -61,20 +61,3 @@ def test_passage_order_applies_boosts() -> None:
     assert plain[0] > plain[1]
     boosted = passage_scores(signals, RankingConfig(), boosts={1: 2.0})
     assert boosted[1] > boosted[0]
-
-
-def test_agreement_is_full_when_every_signal_puts_the_record_first() -> None:
-    config = RankingConfig(rrf_k=5, signal_weights={"dense": 1.0, "bm25": 1.0})
-    together = {"dense": {2: 0.9, 0: 0.5}, "bm25": {3: 9.0, 1: 2.0}}
-    assert agreement(together, PASSAGE_RECORD, 1, config) == pytest.approx(1.0)
-    # scattered: each signal prefers another record, record 1 is second in one and absent from the other
-    scattered = {"dense": {0: 0.9, 2: 0.5}, "bm25": {4: 9.0, 1: 2.0}}
-    assert agreement(scattered, PASSAGE_RECORD, 1, config) == pytest.approx((1 / 7) / (2 / 6))
-    assert agreement(scattered, PASSAGE_RECORD, 1, config) < agreement(together, PASSAGE_RECORD, 1, config)
-
-
-def test_agreement_weighs_signals_and_skips_unweighted_ones() -> None:
-    config = RankingConfig(rrf_k=5, signal_weights={"dense": 2.0, "bm25": 1.0})
-    signals = {"dense": {0: 0.9}, "bm25": {4: 9.0, 0: 1.0}, "other": {4: 1.0}}
-    assert agreement(signals, PASSAGE_RECORD, 0, config) == pytest.approx((2 / 6 + 1 / 7) / (3 / 6))
-    assert agreement({}, PASSAGE_RECORD, 0, config) == 0.0
