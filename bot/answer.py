@@ -18,7 +18,7 @@ from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source, record_label
 from bot.texts import text
 from indexer.calibration import Calibration
-from indexer.models import EXPERT_SECTIONS
+from indexer.models import EXPERT_SECTIONS, Record
 from indexer.text import fold
 
 LIST_RATIO = 0.7  # other records join a "which practices…" answer when within this share of the best score
@@ -39,6 +39,14 @@ def relevance(retrieval: Retrieval, calibration: Calibration) -> float:
     return retrieval.top_cosine + calibration.coverage_weight * retrieval.coverage
 
 
+def named_records(retrieval: Retrieval) -> list[Record]:
+    """The retrieved practices the question names: by office or title, else by region («…en el Callao»)."""
+    query = retrieval.query
+    if query.office_records:
+        return [r.record for r in retrieval.records if r.record.id in query.office_records]
+    return [r.record for r in retrieval.records if r.record.region and r.record.region in query.regions]
+
+
 def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | None:
     """Why the corpus cannot answer (a key of the abstention texts), or None when it can.
 
@@ -47,7 +55,7 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
     query = retrieval.query
     if not retrieval.records:
         return "nothing"
-    named = [r.record for r in retrieval.records if r.record.id in query.office_records]
+    named = named_records(retrieval)
     named_known = bool(named) or any(r not in retrieval.missing_regions for r in query.regions)
     if query.regions and len(retrieval.missing_regions) == len(query.regions) and not query.office_records:
         return "region"
@@ -134,7 +142,7 @@ class AnswerComposer:
         if reason == "region" and retrieval is not None:
             message = text("abstain_region", regions=", ".join(retrieval.missing_regions), covered=self._covered())
         elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:
-            named = [r.record for r in retrieval.records if r.record.id in retrieval.query.office_records]
+            named = named_records(retrieval)
             record = named[0] if named else retrieval.records[0].record
             message = text(f"abstain_{reason}", practice=record_label(record), covered=self._covered())
         else:

@@ -9,7 +9,8 @@ from indexer.models import Record
 from indexer.peru import regions_in
 from indexer.text import fold
 
-FIGURE_OPENING_WORDS = 4
+FIGURE_OPENING_WORDS = 4  # «¿Cuántos…?» asks for a figure when it opens the question
+MIN_TITLE_WORDS = 3  # a practice's title written in the question names it (shorter titles are ordinary words)
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Catalog:
 
     offices: dict[str, set[str]] = field(default_factory=dict)  # folded office name → record ids
     regions: dict[str, set[str]] = field(default_factory=dict)  # region → record ids
+    titles: dict[str, str] = field(default_factory=dict)  # folded title of a practice → its record id
 
     @classmethod
     def from_records(cls, records: list[Record]) -> Catalog:
@@ -29,6 +31,9 @@ class Catalog:
                 catalog.offices.setdefault(fold(office), set()).add(r.id)
             if r.region:
                 catalog.regions.setdefault(r.region, set()).add(r.id)
+            title = fold(r.title)
+            if len(title.split()) >= MIN_TITLE_WORDS:
+                catalog.titles[title] = r.id
         return catalog
 
 
@@ -65,7 +70,14 @@ def read_query(question: str, catalog: Catalog) -> Query:
             named = f" {name} " in padded
         if named:
             office_records |= ids
-    cues = {name for name, words in SECTION_CUES.items() if has_cue(folded, words)}
+    # a practice named by its title is named like its office, and its title's words («Estrategia…», «…resultados»)
+    # say which practice, not which section is asked for
+    cue_text = padded
+    for title, rid in catalog.titles.items():
+        if f" {title} " in cue_text:
+            office_records.add(rid)
+            cue_text = cue_text.replace(f" {title} ", " ")
+    cues = {name for name, words in SECTION_CUES.items() if has_cue(cue_text.strip(), words)}
     return Query(
         text=question,
         folded=folded,

@@ -92,6 +92,17 @@ def test_experts_or_contacts_asked_of_a_practice_that_has_none() -> None:
     assert abstention_reason(with_contacts, CALIBRATION) is None
 
 
+def test_contacts_asked_of_a_region_whose_practices_have_none() -> None:
+    """«¿El correo del equipo de la práctica del Callao?»: a region with one practice names that practice."""
+    asked = query(regions=["Callao"], section_cues={"contacts"})
+    without = retrieval(asked, 0.95, 1.0, rec=record())
+    without.records[0].record.region = "Callao"
+    assert abstention_reason(without, CALIBRATION) == "no_contacts"
+    with_contacts = retrieval(asked, 0.95, 1.0, rec=record(contacts=True))
+    with_contacts.records[0].record.region = "Callao"
+    assert abstention_reason(with_contacts, CALIBRATION) is None
+
+
 def test_a_figure_the_documents_do_not_give() -> None:
     asked = query(office_records={"p1"}, wants_figure=True, asks_figure=True)
     missing = retrieval(asked, 0.95, 0.6, passage_coverage=0.3)

@@ -6,6 +6,7 @@ import pytest
 
 from bot.intent import read_intent
 from bot.query import Catalog, read_query
+from indexer.models import Record
 
 CATALOG = Catalog(offices={"ugel 07": {"ugel07"}, "dre pasco": {"pasco"}}, regions={"Pasco": {"pasco"}})
 
@@ -36,3 +37,19 @@ CATALOG = Catalog(offices={"ugel 07": {"ugel07"}, "dre pasco": {"pasco"}}, regio
 )
 def test_intent(question: str, intent: str) -> None:
     assert read_intent(read_query(question, CATALOG)) == intent
+
+
+def test_a_practice_named_by_its_title_is_named_and_its_words_are_not_cues() -> None:
+    """«Estrategia Inclusión Total» names a practice; its «Estrategia» does not ask for the strategies section."""
+    catalog = Catalog.from_records(
+        [
+            Record(id="callao", kind="practice", title="Estrategia Inclusión Total", region="Callao"),
+            Record(id="otra", kind="practice", title="Redes", region="Lima Metropolitana"),
+        ]
+    )
+    assert "estrategia inclusion total" in catalog.titles
+    assert "redes" not in catalog.titles  # a one-word title is an ordinary word
+    query = read_query("¿Me da el correo de contacto de la Estrategia Inclusión Total?", catalog)
+    assert query.office_records == {"callao"}
+    assert query.section_cues == {"contacts"}
+    assert read_query("¿Qué estrategias usaron en el Callao?", catalog).section_cues == {"strategies"}
