@@ -24,9 +24,9 @@ class RankingConfig:
     """The ranking knobs (defaults chosen by 5-fold cross-validation, see eval/README.md)."""
 
     # Reciprocal-rank constant: small values trust the first ranks more. Bounds 1–100.
-    rrf_k: float = 5.0
+    rrf_k: float = 30.0
     # Passages of one record that count per signal (1 = only its best passage). Bounds 1–5.
-    passages_per_record: int = 3
+    passages_per_record: int = 2
     # Share of a record's n-th passage relative to its (n-1)-th, per signal. Bounds 0–1.
     passage_decay: float = 0.5
     # Weight of each signal in the fusion: "dense" the primary embedding model (multilingual-e5), "dense2" the

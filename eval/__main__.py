@@ -2,7 +2,7 @@
 same chunks (BM25 alone, e5 alone, untuned reciprocal-rank fusion), and print the scores side by side, for each
 question file separately and per kind of question.
 
-    python -m eval [--questions eval/dev.jsonl eval/dev2.jsonl eval/dev3.jsonl] [--data DIR] [--corpus DIR] [--verbose]
+    python -m eval [--questions eval/dev*.jsonl] [--data DIR] [--corpus DIR] [--verbose]
     python -m eval --cross-validate    # 5-fold cross-validated figures of the tuning procedure
     python -m eval --calibrate         # choose thresholds on all questions, write indexer/calibration.json
     python -m eval --generated         # also score generated answers (LLM_BASE_URL: a real or fake model)
@@ -219,7 +219,10 @@ def calibrate(assistant: Assistant, paths: list[Path]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     parser.add_argument(
-        "--questions", type=Path, nargs="+", default=[HERE / "dev.jsonl", HERE / "dev2.jsonl", HERE / "dev3.jsonl"]
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[HERE / "dev.jsonl", HERE / "dev2.jsonl", HERE / "dev3.jsonl", HERE / "dev4.jsonl"],
     )
     parser.add_argument("--calibration-questions", type=Path, default=HERE / "calibration.jsonl")
     parser.add_argument("--data", type=Path)
