@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.language import FACT_CUES, SECTION_CUES, SECTIONS_OF_CUE, WHO_CUES, has_cue, is_english
@@ -9,7 +10,10 @@ from indexer.models import Record
 from indexer.peru import regions_in
 from indexer.text import fold
 
-FIGURE_OPENING_WORDS = 4  # «¿Cuántos…?» asks for a figure when it opens the question
+# «¿Cuántos…?» asks for a figure when it opens the question, or one of its clauses when the question names a
+# practice («de los chicos de Huaura, ¿cuántos consiguieron trabajo?»); in a problem told at length it is a mention
+FIGURE_OPENING_WORDS = 4
+_CLAUSE_BREAK = re.compile(r"[,;:.?!¿¡()\n]+")
 MIN_TITLE_WORDS = 3  # a practice's title written in the question names it (shorter titles are ordinary words)
 
 
@@ -78,6 +82,9 @@ def read_query(question: str, catalog: Catalog) -> Query:
             office_records.add(rid)
             cue_text = cue_text.replace(f" {title} ", " ")
     cues = {name for name, words in SECTION_CUES.items() if has_cue(cue_text.strip(), words)}
+    openings = [" ".join(folded.split()[:FIGURE_OPENING_WORDS])]
+    if office_records:
+        openings += [" ".join(fold(c).split()[:FIGURE_OPENING_WORDS]) for c in _CLAUSE_BREAK.split(question)]
     return Query(
         text=question,
         folded=folded,
@@ -85,7 +92,7 @@ def read_query(question: str, catalog: Catalog) -> Query:
         office_records=office_records,
         section_cues=cues,
         wants_figure=has_cue(folded, FACT_CUES),
-        asks_figure=has_cue(" ".join(folded.split()[:FIGURE_OPENING_WORDS]), FACT_CUES),
+        asks_figure=any(has_cue(opening, FACT_CUES) for opening in openings if opening),
         wants_person=has_cue(folded, WHO_CUES),
         english=is_english(folded),
     )

@@ -53,3 +53,12 @@ def test_a_practice_named_by_its_title_is_named_and_its_words_are_not_cues() -> 
     assert query.office_records == {"callao"}
     assert query.section_cues == {"contacts"}
     assert read_query("¿Qué estrategias usaron en el Callao?", catalog).section_cues == {"strategies"}
+
+
+def test_a_figure_asked_mid_question_about_a_named_practice() -> None:
+    named = read_query("De los chicos de la UGEL 07, ¿cuántos consiguieron trabajo?", CATALOG)
+    assert named.asks_figure
+    problem = read_query(
+        "Queremos una alianza con los alcaldes que dure, cuántas veces se reunieron otros y qué aprendieron", CATALOG
+    )
+    assert problem.wants_figure and not problem.asks_figure  # a problem told at length only mentions it
