@@ -46,7 +46,7 @@ class Query:
     text: str
     folded: str
     regions: list[str]  # named regions (with or without practices)
-    office_records: set[str]  # practices whose office the question names
+    office_records: set[str]  # practices whose office (or whole title) the question names
     section_cues: set[str]
     wants_figure: bool
     wants_person: bool

@@ -191,7 +191,7 @@ class Retriever:
         return self.rank(query, normalized, signals, filters, max_records)
 
     def named_records(self, query: Query) -> frozenset[str]:
-        """Records the question names: by office, else by region."""
+        """Records the question names: by office or title, else by region."""
         if query.office_records:
             return frozenset(query.office_records)
         return frozenset(rid for region in query.regions for rid in self.catalog.regions.get(region, set()))
