@@ -24,16 +24,16 @@ class RankingConfig:
     """The ranking knobs (defaults chosen by 5-fold cross-validation, see eval/README.md)."""
 
     # Reciprocal-rank constant: small values trust the first ranks more. Bounds 1–100.
-    rrf_k: float = 30.0
+    rrf_k: float = 5.0
     # Passages of one record that count per signal (1 = only its best passage). Bounds 1–5.
-    passages_per_record: int = 2
+    passages_per_record: int = 3
     # Share of a record's n-th passage relative to its (n-1)-th, per signal. Bounds 0–1.
     passage_decay: float = 0.5
     # Weight of each signal in the fusion: "dense" the primary embedding model (multilingual-e5), "dense2" the
     # secondary one (USE), "bm25" the Spanish lexical search; a signal absent from the index is skipped. Bounds 0–3.
-    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.0})
+    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.5})
     # A record named by office, title or region counts as ranked first by this many extra signals. Bounds 0–5.
-    named_weight: float = 2.0
+    named_weight: float = 3.0
     # Multiplier of event parts and other documents when the question does not ask about the event. Bounds 0–1.
     non_practice_prior: float = 0.8
     # Only this many passages of each signal take part (deeper ranks add noise and time). Bounds 10–200.

@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "--questions",
         type=Path,
         nargs="+",
-        default=[HERE / "dev.jsonl", HERE / "dev2.jsonl", HERE / "dev3.jsonl", HERE / "dev4.jsonl"],
+        default=[HERE / f"{name}.jsonl" for name in ("dev", "dev2", "dev3", "dev4", "dev5")],
     )
     parser.add_argument("--calibration-questions", type=Path, default=HERE / "calibration.jsonl")
     parser.add_argument("--data", type=Path)
