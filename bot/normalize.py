@@ -55,6 +55,26 @@ def default_vocabulary() -> Vocabulary:
     return Vocabulary.load()
 
 
+def expand_shorthand(folded: str, vocabulary: Vocabulary | None = None) -> str:
+    """Folded text with chat shorthand written out («q hizo» → «que hizo»), for matching cue words; the search
+    itself reads the whole normalised question (`QuestionNormalizer`)."""
+    shorthand = (vocabulary or default_vocabulary()).shorthand
+    words = folded.split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for length in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+            phrase = " ".join(words[i : i + length])
+            if phrase in shorthand:
+                out.append(shorthand[phrase])
+                i += length
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
 @lru_cache(maxsize=1)
 def spanish_stems() -> frozenset[str]:
     """Stems of pyspellchecker's Spanish dictionary: a word with one of these stems is a real word

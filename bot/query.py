@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.language import FACT_CUES, SECTION_CUES, SECTIONS_OF_CUE, WHO_CUES, has_cue, is_english
+from bot.normalize import expand_shorthand
 from indexer.models import Record
 from indexer.peru import regions_in
 from indexer.text import fold
@@ -44,7 +45,7 @@ class Catalog:
 @dataclass
 class Query:
     text: str
-    folded: str
+    folded: str  # accents, case and punctuation removed, chat shorthand written out: what cue words are matched on
     regions: list[str]  # named regions (with or without practices)
     office_records: set[str]  # practices whose office (or whole title) the question names
     section_cues: set[str]
@@ -74,9 +75,10 @@ def read_query(question: str, catalog: Catalog) -> Query:
             named = f" {name} " in padded
         if named:
             office_records |= ids
+    folded = expand_shorthand(folded)  # «q hizo…» asks what «que hizo…» asks
     # a practice named by its title is named like its office, and its title's words («Estrategia…», «…resultados»)
     # say which practice, not which section is asked for
-    cue_text = padded
+    cue_text = f" {folded} "
     for title, rid in catalog.titles.items():
         if f" {title} " in cue_text:
             office_records.add(rid)
@@ -84,7 +86,8 @@ def read_query(question: str, catalog: Catalog) -> Query:
     cues = {name for name, words in SECTION_CUES.items() if has_cue(cue_text.strip(), words)}
     openings = [" ".join(folded.split()[:FIGURE_OPENING_WORDS])]
     if office_records:
-        openings += [" ".join(fold(c).split()[:FIGURE_OPENING_WORDS]) for c in _CLAUSE_BREAK.split(question)]
+        clauses = (expand_shorthand(fold(c)) for c in _CLAUSE_BREAK.split(question))
+        openings += [" ".join(c.split()[:FIGURE_OPENING_WORDS]) for c in clauses]
     return Query(
         text=question,
         folded=folded,

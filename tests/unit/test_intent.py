@@ -19,6 +19,9 @@ CATALOG = Catalog(offices={"ugel 07": {"ugel07"}, "dre pasco": {"pasco"}}, regio
         ("¿A quién contacto sobre la práctica de Pasco? Necesito su correo", "contact"),
         ("¿Cuántos estudiantes participaron en Pasco?", "fact"),
         ("¿Qué lograron en Pasco?", "results"),
+        # chat shorthand is read as the words it stands for
+        ("q hizo la ugel 07 x sus colegios?", "what_they_did"),
+        ("kiero el correo d los de pasco", "contact"),
         ("¿Cómo empezó la práctica de la DRE Pasco?", "how_it_started"),
         # «¿quién…?» is answered from the text, not from a contacts section
         ("¿Quién preside la Mancomunidad Educativa de la UGEL 07?", "other"),
