@@ -41,10 +41,7 @@ def relevance(retrieval: Retrieval, calibration: Calibration) -> float:
 
 def named_records(retrieval: Retrieval) -> list[Record]:
     """The retrieved practices the question names: by office or title, else by region («…en el Callao»)."""
-    query = retrieval.query
-    if query.office_records:
-        return [r.record for r in retrieval.records if r.record.id in query.office_records]
-    return [r.record for r in retrieval.records if r.record.region and r.record.region in query.regions]
+    return [r.record for r in retrieval.records if r.record.id in retrieval.named]
 
 
 def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | None:

@@ -55,6 +55,19 @@ def default_vocabulary() -> Vocabulary:
     return Vocabulary.load()
 
 
+def longest_phrase(
+    folded: list[str], start: int, tables: tuple[dict[str, str], ...]
+) -> tuple[int, int, str, str] | None:
+    """The longest phrase (up to MAX_PHRASE_WORDS words) starting at `start` found in one of `tables`, the
+    earlier table first at equal length: (length, index of the table, phrase, replacement)."""
+    for length in range(min(MAX_PHRASE_WORDS, len(folded) - start), 0, -1):
+        phrase = " ".join(folded[start : start + length])
+        for index, table in enumerate(tables):
+            if phrase in table:
+                return length, index, phrase, table[phrase]
+    return None
+
+
 def expand_shorthand(folded: str, vocabulary: Vocabulary | None = None) -> str:
     """Folded text with chat shorthand written out («q hizo» → «que hizo»), for matching cue words; the search
     itself reads the whole normalised question (`QuestionNormalizer`)."""
@@ -63,15 +76,9 @@ def expand_shorthand(folded: str, vocabulary: Vocabulary | None = None) -> str:
     out: list[str] = []
     i = 0
     while i < len(words):
-        for length in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
-            phrase = " ".join(words[i : i + length])
-            if phrase in shorthand:
-                out.append(shorthand[phrase])
-                i += length
-                break
-        else:
-            out.append(words[i])
-            i += 1
+        found = longest_phrase(words, i, (shorthand,))
+        out.append(found[3] if found else words[i])
+        i += found[0] if found else 1
     return " ".join(out)
 
 
@@ -132,15 +139,13 @@ class QuestionNormalizer:
 
     def _phrase_at(self, folded: list[str], start: int) -> tuple[int, str, bool] | None:
         """The longest vocabulary phrase starting at `start`: (length, replacement, keep the original too)."""
-        for length in range(min(MAX_PHRASE_WORDS, len(folded) - start), 0, -1):
-            phrase = " ".join(folded[start : start + length])
-            if phrase in self._vocabulary.shorthand:
-                return length, self._vocabulary.shorthand[phrase], False
-            if phrase in self._vocabulary.colloquial:
-                # the documents use the everyday word too: search with both
-                keep = length == 1 and phrase in self._corpus
-                return length, self._vocabulary.colloquial[phrase], keep
-        return None
+        found = longest_phrase(folded, start, (self._vocabulary.shorthand, self._vocabulary.colloquial))
+        if found is None:
+            return None
+        length, table, phrase, replacement = found
+        # an everyday word the documents use too is searched with both
+        keep = table == 1 and length == 1 and phrase in self._corpus
+        return length, replacement, keep
 
     def _correction(self, word: str) -> str | None:
         if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in self._corpus:

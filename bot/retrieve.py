@@ -70,6 +70,7 @@ class Retrieval:
     coverage: float = 0.0  # IDF-weighted share of the question's topic terms found in the best record
     passage_coverage: float = 0.0  # …found together in one passage of the best record
     missing_regions: list[str] = field(default_factory=list)  # named regions without any practice
+    named: frozenset[str] = frozenset()  # records the question names (`Retriever.named_records`)
     filtered: bool = False  # the user restricted the search to a region, office or practice
     normalized: NormalizedQuestion | None = None
 
@@ -239,6 +240,7 @@ class Retriever:
             coverage=best.coverage,
             passage_coverage=max((self._coverage(tokens, self._passage_tokens[i]) for i in best_passages), default=0.0),
             missing_regions=missing,
+            named=named,
             normalized=normalized,
         )
 

@@ -39,9 +39,12 @@ def record(rid: str = "p1", experts: bool = False, contacts: bool = False) -> Re
 def retrieval(q: Query, cosine: float, coverage: float = 0.0, passage_coverage: float = 1.0, **kw: object) -> Retrieval:
     rec = kw.pop("rec", record())
     assert isinstance(rec, Record)
+    # named as the retriever names them: by office (or title), else by region
+    by_region = {rec.id} if rec.region and rec.region in q.regions else set()
     return Retrieval(
         query=q,
         records=[RecordHits(rec, 1.0, [])],
+        named=frozenset(q.office_records or by_region),
         top_cosine=cosine,
         coverage=coverage,
         passage_coverage=passage_coverage,
@@ -95,11 +98,13 @@ def test_experts_or_contacts_asked_of_a_practice_that_has_none() -> None:
 def test_contacts_asked_of_a_region_whose_practices_have_none() -> None:
     """«¿El correo del equipo de la práctica del Callao?»: a region with one practice names that practice."""
     asked = query(regions=["Callao"], section_cues={"contacts"})
-    without = retrieval(asked, 0.95, 1.0, rec=record())
-    without.records[0].record.region = "Callao"
+    in_callao = record()
+    in_callao.region = "Callao"
+    without = retrieval(asked, 0.95, 1.0, rec=in_callao)
     assert abstention_reason(without, CALIBRATION) == "no_contacts"
-    with_contacts = retrieval(asked, 0.95, 1.0, rec=record(contacts=True))
-    with_contacts.records[0].record.region = "Callao"
+    with_contacts_in_callao = record(contacts=True)
+    with_contacts_in_callao.region = "Callao"
+    with_contacts = retrieval(asked, 0.95, 1.0, rec=with_contacts_in_callao)
     assert abstention_reason(with_contacts, CALIBRATION) is None
 
 
