@@ -11,6 +11,7 @@ from pathlib import Path
 from bpge.settings import Settings
 from indexer.build import BuildInProgress, NothingToIndex, build_index
 from indexer.store import BadPointer, StoreUnavailable, newest_complete_build, read_pointer
+from indexer.topics import BadCatalog
 
 REPAIR = "python -m indexer build --repair"
 
@@ -40,7 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
         log.warning("indexing %s into %s …", settings.corpus_dir, settings.data_dir)
         try:
             summary = build_index(settings, progress=True)
-        except (BuildInProgress, NothingToIndex, StoreUnavailable) as exc:
+        except (BuildInProgress, NothingToIndex, StoreUnavailable, BadCatalog) as exc:
             print(str(exc), file=sys.stderr)
             if newest_complete_build(settings.data_dir) is None:
                 return 1

@@ -16,7 +16,8 @@ from bot.language import analyze
 from bot.retrieve import Hit, RecordHits, Retrieval
 from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source, record_label
-from bot.texts import text
+from bot.texts import of, text
+from bot.topics import TopicMatch
 from indexer.calibration import Calibration
 from indexer.models import EXPERT_SECTIONS, Record
 from indexer.text import fold
@@ -42,6 +43,15 @@ def relevance(retrieval: Retrieval, calibration: Calibration) -> float:
 def named_records(retrieval: Retrieval) -> list[Record]:
     """The retrieved practices the question names: by office or title, else by region («…en el Callao»)."""
     return [r.record for r in retrieval.records if r.record.id in retrieval.named]
+
+
+def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> TopicMatch | None:
+    """The topic a question is about when the corpus does not cover it: the nearest topic of the field's catalog
+    that the corpus does not cover, when the question is closer to it than to the best practice by the margin."""
+    for match in retrieval.topics:  # closest first
+        if match.coverage < calibration.topic_coverage:
+            return match if match.cosine - retrieval.top_cosine > calibration.max_topic_margin else None
+    return None
 
 
 def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | None:
@@ -70,6 +80,8 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         return None
     if query.english:
         return None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
+    if uncovered_topic(retrieval, calibration) is not None:
+        return "topic"
     if retrieval.coverage >= FULL_COVERAGE:
         return None  # every topic word is in the best practice (a person's full name, a title): it is about it
     return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"
@@ -138,6 +150,8 @@ class AnswerComposer:
     def abstain(self, question: str, retrieval: Retrieval | None, reason: str) -> Answer:
         if reason == "region" and retrieval is not None:
             message = text("abstain_region", regions=", ".join(retrieval.missing_regions), covered=self._covered())
+        elif reason == "topic" and retrieval is not None and (topic := uncovered_topic(retrieval, self.calibration)):
+            message = text("abstain_topic", of_topic=of(topic.label), covered=self._covered())
         elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:
             named = named_records(retrieval)
             record = named[0] if named else retrieval.records[0].record

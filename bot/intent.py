@@ -27,7 +27,11 @@ EVERYTHING = (
     "informacion completa",
 )
 LOOKUP = (
-    "present",
+    # who presented at the exchange: past forms and nouns only («los directores no presentan su plan» is a problem)
+    "presento",
+    "presentaron",
+    "presentacion",
+    "presentad",
     "expus",
     "expuso",
     "expositor",

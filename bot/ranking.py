@@ -31,9 +31,9 @@ class RankingConfig:
     passage_decay: float = 0.5
     # Weight of each signal in the fusion: "dense" the primary embedding model (multilingual-e5), "dense2" the
     # secondary one (USE), "bm25" the Spanish lexical search; a signal absent from the index is skipped. Bounds 0–3.
-    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.5})
+    signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.0})
     # A record named by office, title or region counts as ranked first by this many extra signals. Bounds 0–5.
-    named_weight: float = 3.0
+    named_weight: float = 2.0
     # Multiplier of event parts and other documents when the question does not ask about the event. Bounds 0–1.
     non_practice_prior: float = 0.8
     # Only this many passages of each signal take part (deeper ranks add noise and time). Bounds 10–200.

@@ -7,7 +7,8 @@
 3. `bot.ranking.fuse` turns those ranks into one score per record; inside a record, passages are ordered by
    their own fused rank, raised when they are of the section the question asks for.
 4. Relevance for abstention is measured apart, on absolute values: the primary dense model's best cosine in the
-   best record and how much of the question's vocabulary that record (and its best passage) contains.
+   best record, how much of the question's vocabulary that record (and its best passage) contains, and the topics of
+   the field's catalog nearest to the question (`bot.topics`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.normalize import NormalizedQuestion, QuestionNormalizer
 from bot.query import Catalog, Query, read_query
 from bot.ranking import RankingConfig, fuse, passage_scores
 from bot.schemas import Filters
+from bot.topics import TopicMap, TopicMatch
 from indexer.models import EXPERT_SECTIONS, Passage, Record
 from indexer.store import StoreUnavailable
 from indexer.text import fold
@@ -71,6 +73,7 @@ class Retrieval:
     passage_coverage: float = 0.0  # …found together in one passage of the best record
     missing_regions: list[str] = field(default_factory=list)  # named regions without any practice
     named: frozenset[str] = frozenset()  # records the question names (`Retriever.named_records`)
+    topics: tuple[TopicMatch, ...] = ()  # the nearest topics of the field's catalog (`bot.topics`)
     filtered: bool = False  # the user restricted the search to a region, office or practice
     normalized: NormalizedQuestion | None = None
 
@@ -102,8 +105,10 @@ class Retriever:
         passages: list[Passage],
         dense: list[DenseSignal],
         config: RankingConfig | None = None,
+        topics: TopicMap | None = None,
     ) -> None:
         self.records = {r.id: r for r in records}
+        self.topics = topics
         self.passages = passages
         self.config = config or RankingConfig()
         self._dense_signals = dense
@@ -142,11 +147,10 @@ class Retriever:
 
     # ------------------------------------------------------------ signals
 
-    def dense_scores(self, signal: DenseSignal, question: str, allowed: np.ndarray | None) -> dict[int, float]:
+    def dense_scores(self, signal: DenseSignal, vector: np.ndarray, allowed: np.ndarray | None) -> dict[int, float]:
         """Cosine of the best passages for one dense signal: {passage index: cosine}."""
         if signal.collection is None or not self.passages:
             return {}
-        vector = np.asarray(signal.encode_query(question), dtype=np.float32).reshape(-1)
         where = None
         if allowed is not None:
             ids = sorted({self.passages[i].record_id for i in np.flatnonzero(allowed)})
@@ -176,11 +180,24 @@ class Retriever:
         top = np.argsort(-values)[:CANDIDATES]
         return {int(i): float(values[i]) for i in top if values[i] > 0}
 
-    def signals(self, text: str, allowed: np.ndarray | None) -> dict[str, dict[int, float]]:
-        """Every signal's scores for the (normalised) question."""
-        out = {signal.name: self.dense_scores(signal, text, allowed) for signal in self._dense_signals}
+    def encode(self, text: str) -> dict[str, np.ndarray]:
+        """The (normalised) question's vector for each dense signal."""
+        return {s.name: np.asarray(s.encode_query(text), dtype=np.float32).reshape(-1) for s in self._dense_signals}
+
+    def signals(
+        self, text: str, allowed: np.ndarray | None, vectors: Mapping[str, np.ndarray] | None = None
+    ) -> dict[str, dict[int, float]]:
+        """Every signal's scores for the (normalised) question (`vectors`: its encodings, when already made)."""
+        vectors = vectors if vectors is not None else self.encode(text)
+        out = {signal.name: self.dense_scores(signal, vectors[signal.name], allowed) for signal in self._dense_signals}
         out["bm25"] = self.lexical_scores(analyze(text), allowed)
         return out
+
+    def nearest_topics(self, vectors: Mapping[str, np.ndarray]) -> tuple[TopicMatch, ...]:
+        """The catalog's topics nearest to the question (primary model), or () without a catalog."""
+        if self.topics is None or not self._dense_signals:
+            return ()
+        return self.topics.nearest(vectors[self._dense_signals[0].name])
 
     # ------------------------------------------------------------ search
 
@@ -188,8 +205,9 @@ class Retriever:
         normalized = self.normalizer.normalize(question)
         query = read_query(question, self.catalog)
         allowed = self._allowed(filters)
-        signals = self.signals(normalized.text, allowed)
-        return self.rank(query, normalized, signals, filters, max_records)
+        vectors = self.encode(normalized.text)
+        signals = self.signals(normalized.text, allowed, vectors)
+        return self.rank(query, normalized, signals, filters, max_records, self.nearest_topics(vectors))
 
     def named_records(self, query: Query) -> frozenset[str]:
         """Records the question names: by office or title, else by region."""
@@ -204,13 +222,16 @@ class Retriever:
         signals: Mapping[str, Mapping[int, float]],
         filters: Filters | None = None,
         max_records: int = 5,
+        topics: tuple[TopicMatch, ...] = (),
     ) -> Retrieval:
         """Fuse the signals into records (separate from `search` so eval can re-rank cached signals)."""
         missing = [r for r in query.regions if r not in self.catalog.regions]
         candidates = {i for values in signals.values() for i in values}
         filtered = filters is not None and bool(filters.region or filters.office or filters.practice_id)
         if not candidates:
-            return Retrieval(query, [], missing_regions=missing, filtered=filtered, normalized=normalized)
+            return Retrieval(
+                query, [], missing_regions=missing, filtered=filtered, normalized=normalized, topics=topics
+            )
         named = self.named_records(query)
         record_index = self._record_index
         scores = self.record_scores(query, signals)
@@ -242,6 +263,7 @@ class Retriever:
             missing_regions=missing,
             named=named,
             normalized=normalized,
+            topics=topics,
         )
 
     def record_scores(self, query: Query, signals: Mapping[str, Mapping[int, float]]) -> np.ndarray:

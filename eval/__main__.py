@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answer import abstention_reason
 from bot.generation.client import AnswerGenerator
 from bot.generation.events import final_answer
 from bot.query import read_query
@@ -29,7 +30,7 @@ from bot.retrieve import Retriever
 from bot.service import Assistant
 from bpge.settings import Settings
 from eval.score import Gold, Outcome, Scores
-from eval.tuning import Prepared, best_calibration, best_ranking, cross_validate, expected_rank, prepare, rank_all
+from eval.tuning import Prepared, best_calibration, best_ranking, cross_validate, prepare, rank_all
 from indexer.build import build_index
 from indexer.calibration import CALIBRATION_PATH
 from indexer.store import current_build_id
@@ -170,7 +171,7 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
     results = cross_validate(retriever, items, base, k)
     print(f"{k}-fold cross-validation over {len(items)} questions ({', '.join(p.name for p in paths)})")
     columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "min rel", "cov w", "fig cov")
-    print(f"{'fold':<6}" + "".join(f"{c:>9}" for c in columns))
+    print(f"{'fold':<6}" + "".join(f"{c:>9}" for c in columns) + f"{'topic cov':>10}{'topic m':>9}")
     per_source: dict[str, Scores] = {}
     for fold in results:
         c, cal = fold.config, fold.calibration
@@ -178,19 +179,16 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
             f"{fold.fold:<6}{c.rrf_k:>9.0f}{c.passages_per_record:>9}{c.named_weight:>9.1f}"
             f"{c.signal_weights.get('dense2', 0):>9.1f}{c.signal_weights.get('bm25', 0):>9.1f}"
             f"{cal.min_relevance:>9.3f}{cal.coverage_weight:>9.2f}{cal.min_figure_coverage:>9.2f}"
+            f"{cal.topic_coverage:>10.3f}{cal.max_topic_margin:>9.4f}"
         )
         for retrieval, p in zip(fold.retrievals, fold.items, strict=True):
-            from bot.answer import abstention_reason
-
             abstained = abstention_reason(retrieval, fold.calibration) is not None
-            rank = expected_rank(retrieval, p.gold)
             titles = [r.record.title for r in retrieval.records]
             texts = [h.passage.text for h in retrieval.hits(5)]
             outcome = Outcome(titles, texts, "", abstained, 0.0)
             gold = p.gold if p.gold.answer_any == [] else Gold(**{**asdict(p.gold), "answer_any": []})
             per_source.setdefault(p.source, Scores()).add(gold, outcome)
             per_source.setdefault("all", Scores()).add(gold, outcome)
-            del rank
     print("\ncross-validated (each question scored by parameters chosen without it):")
     print_table({name: per_source[name] for name in [*(p.name for p in paths), "all"] if name in per_source}, False)
     for name in (p.name for p in paths):
@@ -222,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "--questions",
         type=Path,
         nargs="+",
-        default=[HERE / f"{name}.jsonl" for name in ("dev", "dev2", "dev3", "dev4", "dev5")],
+        default=[HERE / f"{name}.jsonl" for name in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6")],
     )
     parser.add_argument("--calibration-questions", type=Path, default=HERE / "calibration.jsonl")
     parser.add_argument("--data", type=Path)

@@ -20,6 +20,7 @@ from bot.normalize import NormalizedQuestion
 from bot.query import Query, read_query
 from bot.ranking import RankingConfig
 from bot.retrieve import Retrieval, Retriever
+from bot.topics import TopicMatch
 from eval.score import Gold, same_practice
 from indexer.calibration import Calibration
 
@@ -31,6 +32,9 @@ RANKING_GRID: dict[str, Sequence[object]] = {
     "bm25": (0.5, 1.0, 1.5),
 }
 COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
+# Coverage below which a topic of the catalog counts as not covered by the corpus (e5's scale: the catalog's topics
+# score 0.83–0.92 against the shipped corpus).
+TOPIC_COVERAGES = (0.85, 0.855, 0.86, 0.865, 0.87, 0.875, 0.88)
 FIGURE_COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6)
 # Refusing a question the corpus answers costs more than answering one it does not (the user can judge a
 # weak answer, not a missing one).
@@ -47,6 +51,7 @@ class Prepared:
     query: Query
     normalized: NormalizedQuestion
     signals: dict[str, dict[int, float]]
+    topics: tuple[TopicMatch, ...]
 
 
 def prepare(retriever: Retriever, gold: Iterable[tuple[str, Gold]]) -> list[Prepared]:
@@ -54,7 +59,9 @@ def prepare(retriever: Retriever, gold: Iterable[tuple[str, Gold]]) -> list[Prep
     for source, g in gold:
         normalized = retriever.normalizer.normalize(g.question)
         query = read_query(g.question, retriever.catalog)
-        out.append(Prepared(g, source, query, normalized, retriever.signals(normalized.text, None)))
+        vectors = retriever.encode(normalized.text)
+        signals = retriever.signals(normalized.text, None, vectors)
+        out.append(Prepared(g, source, query, normalized, signals, retriever.nearest_topics(vectors)))
     return out
 
 
@@ -74,16 +81,9 @@ def _number(value: object) -> float:
     return float(value)
 
 
-def expected_rank(retrieval: Retrieval, gold: Gold) -> int | None:
-    for i, r in enumerate(retrieval.records, start=1):
-        if any(same_practice(e, r.record.title) for e in gold.expected_practices):
-            return i
-    return None
-
-
 def rank_all(retriever: Retriever, items: Sequence[Prepared], config: RankingConfig) -> list[Retrieval]:
     retriever.config = config
-    return [retriever.rank(p.query, p.normalized, p.signals, max_records=10) for p in items]
+    return [retriever.rank(p.query, p.normalized, p.signals, max_records=10, topics=p.topics) for p in items]
 
 
 def mrr(retriever: Retriever, items: Sequence[Prepared], config: RankingConfig) -> float:
@@ -127,7 +127,28 @@ def abstention_cost(calibration: Calibration, retrievals: Sequence[Retrieval], i
 
 def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared]) -> Calibration:
     """Thresholds with the lowest abstention cost on `items`; each threshold sits midway between two observed
-    relevance values, so it does not hug one question."""
+    values, so it does not hug one question. The relevance thresholds and the topic check are chosen in turn
+    (each with the other fixed), twice: the relevance cut chosen alone also refuses near misses the topic check
+    recognises, at the price of real problems in unusual words."""
+    best = _best_thresholds(retrievals, items, Calibration.model_fields["topic_coverage"].default, 1.0)
+    best = _best_topic_check(best, retrievals, items)
+    best = _best_thresholds(retrievals, items, best.topic_coverage, best.max_topic_margin)
+    best = _best_topic_check(best, retrievals, items)
+    answerable = sorted(
+        r.top_cosine + best.coverage_weight * r.coverage
+        for r, p in zip(retrievals, items, strict=True)
+        if not p.gold.expect_abstain and p.gold.kind == "similar"
+    )
+    # "the closest practices" below the lowest tenth of the relevance of answerable problem descriptions: a
+    # problem the corpus addresses in other words is answered as such, not as a near match
+    close = float(np.percentile(answerable, CLOSE_PERCENTILE)) if answerable else best.min_relevance
+    return best.model_copy(update={"close_relevance": max(close, best.min_relevance)})
+
+
+def _best_thresholds(
+    retrievals: Sequence[Retrieval], items: Sequence[Prepared], topic_coverage: float, max_topic_margin: float
+) -> Calibration:
+    """Relevance cut, coverage weight, figure coverage and English cut with the lowest cost, the topic check fixed."""
     english = sorted({r.top_cosine for r, p in zip(retrievals, items, strict=True) if p.query.english})
     english_cuts = _midpoints(english) or [0.0]
     best: Calibration | None = None
@@ -143,20 +164,28 @@ def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared])
                         close_relevance=cut,
                         min_figure_coverage=figure,
                         min_english_cosine=english_cut,
+                        topic_coverage=topic_coverage,
+                        max_topic_margin=max_topic_margin,
                     )
                     cost = abstention_cost(calibration, retrievals, items)
                     if cost < best_cost - 1e-9:
                         best, best_cost = calibration, cost
     assert best is not None
-    answerable = sorted(
-        r.top_cosine + best.coverage_weight * r.coverage
-        for r, p in zip(retrievals, items, strict=True)
-        if not p.gold.expect_abstain and p.gold.kind == "similar"
-    )
-    # "the closest practices" below the lowest tenth of the relevance of answerable problem descriptions: a
-    # problem the corpus addresses in other words is answered as such, not as a near match
-    close = float(np.percentile(answerable, CLOSE_PERCENTILE)) if answerable else best.min_relevance
-    return best.model_copy(update={"close_relevance": max(close, best.min_relevance)})
+    return best
+
+
+def _best_topic_check(base: Calibration, retrievals: Sequence[Retrieval], items: Sequence[Prepared]) -> Calibration:
+    """The topic check's bars (`uncovered_topic`) with the lowest cost, the other thresholds fixed; on ties the
+    larger margin and the lower coverage bar, i.e. the check that refuses less."""
+    best, best_cost = base, abstention_cost(base, retrievals, items)
+    for bar in TOPIC_COVERAGES:
+        margins = [next((m.cosine - r.top_cosine for m in r.topics if m.coverage < bar), None) for r in retrievals]
+        for margin in reversed(_midpoints([m for m in set(margins) if m is not None])):
+            calibration = base.model_copy(update={"topic_coverage": bar, "max_topic_margin": margin})
+            cost = abstention_cost(calibration, retrievals, items)
+            if cost < best_cost - 1e-9:
+                best, best_cost = calibration, cost
+    return best
 
 
 def _midpoints(values: Sequence[float]) -> list[float]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from bpge.settings import Settings
 from indexer.build import BuildInProgress, NothingToIndex, build_index, build_problem, repair
 from indexer.store import BadPointer, IndexMissing, StoreUnavailable, current_files, newest_complete_build, read_pointer
+from indexer.topics import BadCatalog
 
 EXIT_FAILED, EXIT_BUSY, EXIT_NO_INDEX = 1, 3, 4
 
@@ -39,7 +40,7 @@ def _build(args: argparse.Namespace) -> int:
     except BuildInProgress as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BUSY
-    except (NothingToIndex, StoreUnavailable) as exc:
+    except (NothingToIndex, StoreUnavailable, BadCatalog) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_FAILED
     for skipped in summary.skipped:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -41,6 +42,21 @@ from indexer.store import (
     switch_current,
     write_collection,
 )
+from indexer.topics import (
+    Topic,
+    TopicVectors,
+    cached_vectors_name,
+    catalog_digest,
+    coverage,
+    embed_topics,
+    load_topics,
+    read_cached_vectors,
+    write_cached_vectors,
+    write_topics,
+)
+
+if TYPE_CHECKING:
+    from indexer.embed import EmbeddingKind
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +223,7 @@ def _build_locked(
         raise NothingToIndex(f"No hay documentos legibles en {settings.corpus_dir}.")
     hashes = {d.path: d.sha256 for d in documents}
     models = settings.dense_models()
+    topics = load_topics(settings.topics_file)
     previous_id = current_build_id(data_dir)
     remove_orphans(settings, keep={previous_id or "", _raw_pointer(data_dir) or ""})
     # with a bad pointer, reuse the vectors of the newest complete build (never delete it here)
@@ -221,6 +238,7 @@ def _build_locked(
             and manifest.get("calibration") == calibration_for(models["dense"])  # recalibrated: rewrite
             and manifest.get("code_version") == _code_version()
             and manifest.get("chroma") == _chroma_label(settings)
+            and manifest.get("topics", {}).get("digest") == catalog_digest(topics)
         ):
             problem = build_problem(settings, previous_id)
             if problem is None:
@@ -238,6 +256,8 @@ def _build_locked(
         encode = embed_texts or _configured_encoder(settings, model_name)
         vectors[signal] = _embed_all(passages, todo, reuse, encode, progress, model_name)
         embedded = max(embedded, len(todo))
+    topic_vectors = _topic_vectors(settings, topics, models["dense"], embed_texts)
+    topic_coverage = coverage(topic_vectors.query, vectors["dense"])
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = builds_dir(data_dir) / build_id
@@ -262,6 +282,7 @@ def _build_locked(
         "calibration": calibration_for(models["dense"]),
         "code_version": _code_version(),
         "chroma": _chroma_label(settings),
+        "topics": {"digest": catalog_digest(topics), "count": len(topics)},
         "collection": collection_name(settings, build_id),
         "counts": {
             "documents": len(documents),
@@ -277,6 +298,7 @@ def _build_locked(
         for signal, signal_vectors in vectors.items():
             write_collection(client, collection_name(settings, build_id, signal), passages, signal_vectors)
         BuildFiles(target).write(manifest, records, passages, vectors)
+        write_topics(target, topics, topic_vectors, topic_coverage)
         switch_current(data_dir, build_id)
     except BaseException:
         remove_build(settings, data_dir, build_id)
@@ -301,11 +323,36 @@ def _dense_models(manifest: dict[str, object]) -> dict[str, str]:
     return {"dense": str(manifest.get("embedding_model"))}
 
 
-def _configured_encoder(settings: IndexSettings, model_name: str) -> Callable[[list[str]], np.ndarray]:
+def _configured_encoder(
+    settings: IndexSettings, model_name: str, kind: EmbeddingKind = "passage"
+) -> Callable[[list[str]], np.ndarray]:
     from indexer.embed import embed, load_embedder  # torch is slow to import: only when something changed
 
     embedder = load_embedder(model_name, settings.embedding_device, settings.model_cache_dir)
-    return lambda texts: embed(embedder, texts, "passage")
+    return lambda texts: embed(embedder, texts, kind)
+
+
+def _topic_vectors(
+    settings: IndexSettings,
+    topics: list[Topic],
+    model_name: str,
+    embed_texts: Callable[[list[str]], np.ndarray] | None,
+) -> TopicVectors:
+    """The catalog's vectors of the primary model; they depend on neither the corpus nor the build, so they are
+    kept in the model cache and embedded once per catalog and model."""
+    if embed_texts is not None:  # a stand-in encoder (tests): never cached
+        return embed_topics(topics, embed_texts, embed_texts)
+    cache = settings.model_cache_dir / "topics" / cached_vectors_name(model_name, topics)
+    cached = read_cached_vectors(cache, len(topics))
+    if cached is not None:
+        return cached
+    vectors = embed_topics(
+        topics,
+        _configured_encoder(settings, model_name, "passage"),
+        _configured_encoder(settings, model_name, "query"),
+    )
+    write_cached_vectors(cache, vectors)
+    return vectors
 
 
 def _embed_all(

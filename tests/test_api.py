@@ -117,6 +117,33 @@ def test_off_topic_question_abstains_and_says_what_is_covered(api, question):
     assert "No encontré" in body["answer"] and "Ayacucho" in body["answer"]
 
 
+@pytest.mark.parametrize(
+    ("question", "of_topic"),
+    [
+        ("necesito orientación para tramitar el cese y la pensión de un docente que se jubila", "del cese"),
+        ("la ejecución del gasto en el SIAF va lenta y nos van a recortar el presupuesto", "de la ejecución del gasto"),
+    ],
+)
+def test_a_topic_of_the_field_the_corpus_does_not_cover_is_named_not_answered(api, question, of_topic):
+    """Other topics of education management read like the corpus's problems; the catalog of topics tells them apart."""
+    body = ask(api, question)
+    assert body["abstained"] is True and body["sources"] == []
+    assert f"parece tratar {of_topic}" in body["answer"] and "Ayacucho" in body["answer"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "los profes no saben q hacer con los chicos con discapacidad",
+        "hay mucho bullying en los colegios y los papás no se involucran",
+        "en las comunidades rurales los niños leen poco y no entienden",
+    ],
+)
+def test_problems_the_corpus_covers_in_everyday_words_are_answered(api, question):
+    body = ask(api, question)
+    assert body["abstained"] is False and body["sources"]
+
+
 def test_expert_question_cites_expert_commentary(api):
     body = ask(api, "¿Quién comentó la práctica de la UGEL Nasca y qué destacó?")
     assert "Coaguila" in body["answer"]

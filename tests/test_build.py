@@ -14,9 +14,13 @@ import numpy as np
 import pytest
 
 from bot.service import Assistant
+from bpge.settings import TOPICS_FILE
 from indexer.build import build_index
 from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
-from tests.support import ROOT, free_port, make_settings
+from indexer.topics import BadCatalog, load_topics, read_topic_vectors
+from tests.support import CORPUS, ROOT, free_port, make_settings
+
+CORPUS_FILE = CORPUS / "ficha-dre-pasco-gestion-educativa-con-impacto.txt"
 
 
 def _build_cmd(corpus: Path, data: Path) -> list[str]:
@@ -311,3 +315,40 @@ def test_build_from_originals_reports_what_happened(tmp_path: Path):
     assert all(p.page for p in passages if p.document.endswith(".pdf"))
     answer = Assistant.load(settings).search("dispositivos de seguridad distribuidos en Ayacucho", k=5)
     assert answer[0].page and answer[0].document.endswith(".pdf") and answer[0].document_title
+
+
+def test_the_build_measures_each_topic_of_the_catalog_against_the_corpus(shipped_data_dir: Path):
+    stored = read_topic_vectors(current_files(shipped_data_dir).path)
+    assert stored is not None
+    rows, vectors = stored
+    assert len(rows) == len(load_topics(TOPICS_FILE)) == vectors.passage.shape[0] == vectors.query.shape[0]
+    coverage = {r["id"]: r["coverage"] for r in rows}
+    # subjects of the corpus's practices are covered better than topics of the field it never mentions
+    told = ("redes_educativas", "pat_planificacion", "plan_gestion_riesgo_ie")
+    untold = ("cese_pensiones", "ejecucion_gasto_siaf", "transporte_escolar_urbano")
+    assert min(coverage[t] for t in told) > max(coverage[t] for t in untold)
+
+
+def test_an_edited_topic_catalog_is_measured_at_the_next_build(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS_FILE, corpus)
+    catalog = tmp_path / "topics.toml"
+    entry = '[[topic]]\nid = "{id}"\nlabel = "{label}"\ntext = "{text}"\n\n'
+    catalog.write_text(
+        entry.format(id="pagos", label="el pago de remuneraciones", text="Retrasos en el pago de sueldos a docentes."),
+        encoding="utf-8",
+    )
+    settings = make_settings(corpus, tmp_path / "data", topics_file=catalog)
+    first = build_index(settings)
+    with catalog.open("a", encoding="utf-8") as fh:
+        fh.write(entry.format(id="lectura", label="la lectura", text="Estudiantes que no comprenden lo que leen."))
+    second = build_index(settings)
+    assert not second.unchanged and second.build != first.build and second.embedded == 0  # passages reused
+    stored = read_topic_vectors(current_files(tmp_path / "data").path)
+    assert stored is not None and [r["id"] for r in stored[0]] == ["pagos", "lectura"]
+
+    catalog.write_text("[[topic]\nid = 1\n", encoding="utf-8")  # a broken hand edit stops the build, says where
+    with pytest.raises(BadCatalog, match=r"topics\.toml"):
+        build_index(settings)
+    assert current_build_id(tmp_path / "data") == second.build

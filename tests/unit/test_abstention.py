@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import abstention_reason, is_close_only
+from bot.answer import abstention_reason, is_close_only, uncovered_topic
 from bot.query import Query
 from bot.retrieve import RecordHits, Retrieval
+from bot.topics import TopicMatch
 from indexer.calibration import Calibration, load_calibrations
 from indexer.models import ExpertCommentary, Record, Section
 
 CALIBRATION = Calibration(
-    min_relevance=0.85, coverage_weight=0.1, close_relevance=0.88, min_figure_coverage=0.5, min_english_cosine=0.8
+    min_relevance=0.85,
+    coverage_weight=0.1,
+    close_relevance=0.88,
+    min_figure_coverage=0.5,
+    min_english_cosine=0.8,
+    topic_coverage=0.86,
+    max_topic_margin=0.03,
 )
+PAY = TopicMatch("el pago de remuneraciones a docentes contratados", cosine=0.92, coverage=0.84)  # not covered
+WELLBEING = TopicMatch("el bienestar socioemocional de los estudiantes", cosine=0.93, coverage=0.90)  # covered
 
 
 def query(text: str = "pregunta", **kw: object) -> Query:
@@ -60,6 +69,37 @@ def test_relevance_decides_for_unnamed_topics() -> None:
     clear = retrieval(query(), 0.90, 0.5)
     assert abstention_reason(clear, CALIBRATION) is None
     assert not is_close_only(clear, CALIBRATION)
+
+
+def test_a_question_about_a_topic_the_corpus_does_not_cover_is_refused_naming_it() -> None:
+    """«a los profes contratados les pagan con dos meses de atraso»: e5 finds a practice at 0.87, but the question is
+    0.92 from the catalog's «pago de remuneraciones», a topic no practice comes near."""
+    about_pay = retrieval(query(), 0.87, 0.3, topics=(PAY,))
+    assert uncovered_topic(about_pay, CALIBRATION) == PAY
+    assert abstention_reason(about_pay, CALIBRATION) == "topic"
+
+
+def test_a_topic_within_the_margin_of_the_best_practice_is_answered() -> None:
+    near_a_practice = retrieval(query(), 0.90, 0.3, topics=(PAY,))  # 0.92 − 0.90 = 0.02 ≤ 0.03
+    assert uncovered_topic(near_a_practice, CALIBRATION) is None
+    assert abstention_reason(near_a_practice, CALIBRATION) is None
+
+
+def test_covered_topics_are_passed_over_for_the_nearest_uncovered_one() -> None:
+    """The nearest topic is one the corpus covers: the question is judged by the nearest uncovered one."""
+    covered_first = retrieval(query(), 0.87, 0.3, topics=(WELLBEING, PAY))
+    assert uncovered_topic(covered_first, CALIBRATION) == PAY
+    only_covered = retrieval(query(), 0.87, 0.3, topics=(WELLBEING,))
+    assert abstention_reason(only_covered, CALIBRATION) is None
+
+
+def test_the_topic_check_never_refuses_a_named_practice_or_without_calibration() -> None:
+    named = retrieval(query(office_records={"p1"}), 0.80, 0.3, topics=(PAY,))
+    assert abstention_reason(named, CALIBRATION) is None
+    old_build = Calibration.model_validate(
+        {k: v for k, v in CALIBRATION.model_dump().items() if k not in {"topic_coverage", "max_topic_margin"}}
+    )
+    assert abstention_reason(retrieval(query(), 0.87, 0.3, topics=(PAY,)), old_build) is None
 
 
 def test_every_topic_word_in_one_practice_is_answered() -> None:
@@ -132,7 +172,9 @@ def test_shipped_calibration_covers_the_default_model() -> None:
     assert calibrations[DEFAULT_EMBEDDING_MODEL].min_relevance <= calibrations[DEFAULT_EMBEDDING_MODEL].close_relevance
 
 
-@pytest.mark.parametrize("field", ["min_relevance", "coverage_weight", "min_figure_coverage"])
+@pytest.mark.parametrize(
+    "field", ["min_relevance", "coverage_weight", "min_figure_coverage", "topic_coverage", "max_topic_margin"]
+)
 def test_calibration_values_are_bounded(field: str) -> None:
     with pytest.raises(ValueError):
         Calibration.model_validate({**CALIBRATION.model_dump(), field: 99})

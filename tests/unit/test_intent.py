@@ -23,6 +23,10 @@ CATALOG = Catalog(offices={"ugel 07": {"ugel07"}, "dre pasco": {"pasco"}}, regio
         ("q hizo la ugel 07 x sus colegios?", "what_they_did"),
         ("kiero el correo d los de pasco", "contact"),
         ("¿Cómo empezó la práctica de la DRE Pasco?", "how_it_started"),
+        # who presented at the exchange is a lookup; a problem in which someone «presenta» something is not
+        ("¿Qué UGEL presentó la práctica de lectura?", "lookup"),
+        ("¿En qué presentación salen los resultados de Pasco?", "lookup"),
+        ("los directores no presentan su plan de trabajo y nadie les hace seguimiento", "similar"),
         # «¿quién…?» is answered from the text, not from a contacts section
         ("¿Quién preside la Mancomunidad Educativa de la UGEL 07?", "other"),
         # a problem told at length stays a problem description whatever words it contains
