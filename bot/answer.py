@@ -16,7 +16,7 @@ from bot.language import analyze
 from bot.retrieve import Hit, RecordHits, Retrieval
 from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source, record_label
-from bot.texts import of, text
+from bot.texts import text
 from bot.topics import TopicMatch
 from indexer.calibration import Calibration
 from indexer.models import EXPERT_SECTIONS, Record
@@ -45,13 +45,32 @@ def named_records(retrieval: Retrieval) -> list[Record]:
     return [r.record for r in retrieval.records if r.record.id in retrieval.named]
 
 
+def topic_margin(match: TopicMatch, retrieval: Retrieval, calibration: Calibration) -> float:
+    """How much nearer the question is to a topic than to its best practice: in meaning (e5) and in words."""
+    terms = match.terms - retrieval.coverage
+    return match.cosine - retrieval.top_cosine + calibration.topic_terms_weight * terms
+
+
 def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> TopicMatch | None:
     """The topic a question is about when the corpus does not cover it: the nearest topic of the field's catalog
-    that the corpus does not cover, when the question is closer to it than to the best practice by the margin."""
+    that the corpus does not cover, when the question is nearer to it than to the best practice by the margin."""
     for match in retrieval.topics:  # closest first
         if match.coverage < calibration.topic_coverage:
-            return match if match.cosine - retrieval.top_cosine > calibration.max_topic_margin else None
+            return match if topic_margin(match, retrieval, calibration) > calibration.max_topic_margin else None
     return None
+
+
+def uncovered_topics(retrieval: Retrieval, calibration: Calibration) -> list[TopicMatch]:
+    """Every near topic the corpus does not cover that passes the margin, closest first: what a refusal names
+    (empty unless `uncovered_topic` found the first)."""
+    if uncovered_topic(retrieval, calibration) is None:
+        return []
+    return [
+        m
+        for m in retrieval.topics
+        if m.coverage < calibration.topic_coverage
+        and topic_margin(m, retrieval, calibration) > calibration.max_topic_margin
+    ]
 
 
 def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | None:
@@ -150,8 +169,10 @@ class AnswerComposer:
     def abstain(self, question: str, retrieval: Retrieval | None, reason: str) -> Answer:
         if reason == "region" and retrieval is not None:
             message = text("abstain_region", regions=", ".join(retrieval.missing_regions), covered=self._covered())
-        elif reason == "topic" and retrieval is not None and (topic := uncovered_topic(retrieval, self.calibration)):
-            message = text("abstain_topic", of_topic=of(topic.label), covered=self._covered())
+        elif reason == "topic" and retrieval is not None:
+            labels = [m.label for m in uncovered_topics(retrieval, self.calibration)][:2]
+            topics = text("topics_two", first=labels[0], second=labels[1]) if len(labels) > 1 else labels[0]
+            message = text("abstain_topic", topics=topics, covered=self._covered())
         elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:
             named = named_records(retrieval)
             record = named[0] if named else retrieval.records[0].record

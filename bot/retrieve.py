@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,11 +194,13 @@ class Retriever:
         out["bm25"] = self.lexical_scores(analyze(text), allowed)
         return out
 
-    def nearest_topics(self, vectors: Mapping[str, np.ndarray]) -> tuple[TopicMatch, ...]:
-        """The catalog's topics nearest to the question (primary model), or () without a catalog."""
+    def nearest_topics(self, vectors: Mapping[str, np.ndarray], text: str, query: Query) -> tuple[TopicMatch, ...]:
+        """The catalog's topics nearest to the (normalised) question, by the primary model, each with the share of
+        the question's terms its text holds; () without a catalog."""
         if self.topics is None or not self._dense_signals:
             return ()
-        return self.topics.nearest(vectors[self._dense_signals[0].name])
+        tokens = self._topic_tokens(text, query, self.named_records(query))
+        return self.topics.nearest(vectors[self._dense_signals[0].name], lambda terms: self._coverage(tokens, terms))
 
     # ------------------------------------------------------------ search
 
@@ -207,7 +210,8 @@ class Retriever:
         allowed = self._allowed(filters)
         vectors = self.encode(normalized.text)
         signals = self.signals(normalized.text, allowed, vectors)
-        return self.rank(query, normalized, signals, filters, max_records, self.nearest_topics(vectors))
+        topics = self.nearest_topics(vectors, normalized.text, query)
+        return self.rank(query, normalized, signals, filters, max_records, topics)
 
     def named_records(self, query: Query) -> frozenset[str]:
         """Records the question names: by office or title, else by region."""
@@ -312,7 +316,7 @@ class Retriever:
         name_tokens = set(analyze(" ".join(names)))
         return [t for t in analyze(text) if t not in name_tokens]
 
-    def _coverage(self, tokens: list[str], vocabulary: set[str]) -> float:
+    def _coverage(self, tokens: list[str], vocabulary: AbstractSet[str]) -> float:
         if not tokens:
             return 0.0
         weights = {t: self.lexical.idf(t) for t in set(tokens)}

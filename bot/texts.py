@@ -18,8 +18,3 @@ def all_texts() -> dict[str, str]:
 
 def text(key: str, **values: object) -> str:
     return all_texts()[key].strip().format(**values)
-
-
-def of(phrase: str) -> str:
-    """«de» before a noun phrase, contracted as Spanish writes it: «del cese», «de la APAFA»."""
-    return f"del {phrase[3:]}" if phrase.startswith("el ") else f"de {phrase}"

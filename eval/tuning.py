@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.answer import abstention_reason
+from bot.answer import abstention_reason, topic_margin
 from bot.normalize import NormalizedQuestion
 from bot.query import Query, read_query
 from bot.ranking import RankingConfig
@@ -35,6 +35,8 @@ COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
 # Coverage below which a topic of the catalog counts as not covered by the corpus (e5's scale: the catalog's topics
 # score 0.83–0.92 against the shipped corpus).
 TOPIC_COVERAGES = (0.85, 0.855, 0.86, 0.865, 0.87, 0.875, 0.88)
+# Weight of the question's words in the topic check (0: meaning alone), see `Calibration.topic_terms_weight`.
+TOPIC_TERMS_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 FIGURE_COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6)
 # Refusing a question the corpus answers costs more than answering one it does not (the user can judge a
 # weak answer, not a missing one).
@@ -61,7 +63,8 @@ def prepare(retriever: Retriever, gold: Iterable[tuple[str, Gold]]) -> list[Prep
         query = read_query(g.question, retriever.catalog)
         vectors = retriever.encode(normalized.text)
         signals = retriever.signals(normalized.text, None, vectors)
-        out.append(Prepared(g, source, query, normalized, signals, retriever.nearest_topics(vectors)))
+        topics = retriever.nearest_topics(vectors, normalized.text, query)
+        out.append(Prepared(g, source, query, normalized, signals, topics))
     return out
 
 
@@ -130,9 +133,9 @@ def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared])
     values, so it does not hug one question. The relevance thresholds and the topic check are chosen in turn
     (each with the other fixed), twice: the relevance cut chosen alone also refuses near misses the topic check
     recognises, at the price of real problems in unusual words."""
-    best = _best_thresholds(retrievals, items, Calibration.model_fields["topic_coverage"].default, 1.0)
+    best = _best_thresholds(retrievals, items, Calibration.model_fields["topic_coverage"].default, 0.0, 1.0)
     best = _best_topic_check(best, retrievals, items)
-    best = _best_thresholds(retrievals, items, best.topic_coverage, best.max_topic_margin)
+    best = _best_thresholds(retrievals, items, best.topic_coverage, best.topic_terms_weight, best.max_topic_margin)
     best = _best_topic_check(best, retrievals, items)
     answerable = sorted(
         r.top_cosine + best.coverage_weight * r.coverage
@@ -146,7 +149,11 @@ def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared])
 
 
 def _best_thresholds(
-    retrievals: Sequence[Retrieval], items: Sequence[Prepared], topic_coverage: float, max_topic_margin: float
+    retrievals: Sequence[Retrieval],
+    items: Sequence[Prepared],
+    topic_coverage: float,
+    topic_terms_weight: float,
+    max_topic_margin: float,
 ) -> Calibration:
     """Relevance cut, coverage weight, figure coverage and English cut with the lowest cost, the topic check fixed."""
     english = sorted({r.top_cosine for r, p in zip(retrievals, items, strict=True) if p.query.english})
@@ -165,6 +172,7 @@ def _best_thresholds(
                         min_figure_coverage=figure,
                         min_english_cosine=english_cut,
                         topic_coverage=topic_coverage,
+                        topic_terms_weight=topic_terms_weight,
                         max_topic_margin=max_topic_margin,
                     )
                     cost = abstention_cost(calibration, retrievals, items)
@@ -176,15 +184,19 @@ def _best_thresholds(
 
 def _best_topic_check(base: Calibration, retrievals: Sequence[Retrieval], items: Sequence[Prepared]) -> Calibration:
     """The topic check's bars (`uncovered_topic`) with the lowest cost, the other thresholds fixed; on ties the
-    larger margin and the lower coverage bar, i.e. the check that refuses less."""
+    smaller terms weight, the larger margin and the lower coverage bar, i.e. the check that refuses less."""
     best, best_cost = base, abstention_cost(base, retrievals, items)
-    for bar in TOPIC_COVERAGES:
-        margins = [next((m.cosine - r.top_cosine for m in r.topics if m.coverage < bar), None) for r in retrievals]
-        for margin in reversed(_midpoints([m for m in set(margins) if m is not None])):
-            calibration = base.model_copy(update={"topic_coverage": bar, "max_topic_margin": margin})
-            cost = abstention_cost(calibration, retrievals, items)
-            if cost < best_cost - 1e-9:
-                best, best_cost = calibration, cost
+    for weight in TOPIC_TERMS_WEIGHTS:
+        for bar in TOPIC_COVERAGES:
+            trial = base.model_copy(update={"topic_coverage": bar, "topic_terms_weight": weight})
+            margins = [
+                next((topic_margin(m, r, trial) for m in r.topics if m.coverage < bar), None) for r in retrievals
+            ]
+            for margin in reversed(_midpoints([m for m in set(margins) if m is not None])):
+                calibration = trial.model_copy(update={"max_topic_margin": margin})
+                cost = abstention_cost(calibration, retrievals, items)
+                if cost < best_cost - 1e-9:
+                    best, best_cost = calibration, cost
     return best
 
 

@@ -31,9 +31,12 @@ class Calibration(BaseModel):
     # English questions have no Spanish vocabulary to cover: cosine alone.
     min_english_cosine: float = Field(ge=-1, le=1)
     # Topics of the field's catalog (`indexer.topics`) whose best cosine with the corpus is below this are topics the
-    # corpus does not cover; a question whose cosine with one of them exceeds the best practice's by more than
-    # max_topic_margin is about that topic: abstain. The defaults (builds before the catalog) never abstain.
+    # corpus does not cover. A question is about the nearest of them when
+    #   (its cosine with the topic − the best practice's cosine)
+    #   + topic_terms_weight × (share of its terms in the topic's text − share in the best practice) > max_topic_margin
+    # and is refused naming it. The defaults (builds before the catalog) never refuse.
     topic_coverage: float = Field(0.0, ge=0, le=1)
+    topic_terms_weight: float = Field(0.0, ge=0, le=1)
     max_topic_margin: float = Field(1.0, ge=-1, le=2)
     note: str = ""
 

@@ -96,9 +96,10 @@ def coverage(topic_queries: np.ndarray, passage_vectors: np.ndarray) -> np.ndarr
 
 
 def write_topics(folder: Path, topics: list[Topic], vectors: TopicVectors, covered: np.ndarray) -> None:
-    """The build's copy: labels and coverage (JSON), the passage-side vectors and query-side vectors (npy)."""
+    """The build's copy: labels, texts and coverage (JSON), the passage-side and query-side vectors (npy)."""
     rows = [
-        {"id": t.id, "label": t.label, "coverage": round(float(c), 4)} for t, c in zip(topics, covered, strict=True)
+        {"id": t.id, "label": t.label, "text": t.text, "coverage": round(float(c), 4)}
+        for t, c in zip(topics, covered, strict=True)
     ]
     (folder / TOPICS_FILE).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     np.save(folder / TOPIC_VECTORS_FILE, np.stack([vectors.passage, vectors.query]).astype(np.float32))

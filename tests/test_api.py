@@ -118,17 +118,18 @@ def test_off_topic_question_abstains_and_says_what_is_covered(api, question):
 
 
 @pytest.mark.parametrize(
-    ("question", "of_topic"),
+    ("question", "topic"),
     [
-        ("necesito orientación para tramitar el cese y la pensión de un docente que se jubila", "del cese"),
-        ("la ejecución del gasto en el SIAF va lenta y nos van a recortar el presupuesto", "de la ejecución del gasto"),
+        ("necesito orientación para tramitar el cese y la pensión de un docente que se jubila", "el cese"),
+        ("la ejecución del gasto en el SIAF va lenta y nos van a recortar el presupuesto", "la ejecución del gasto"),
     ],
 )
-def test_a_topic_of_the_field_the_corpus_does_not_cover_is_named_not_answered(api, question, of_topic):
+def test_a_topic_of_the_field_the_corpus_does_not_cover_is_named_not_answered(api, question, topic):
     """Other topics of education management read like the corpus's problems; the catalog of topics tells them apart."""
     body = ask(api, question)
     assert body["abstained"] is True and body["sources"] == []
-    assert f"parece tratar {of_topic}" in body["answer"] and "Ayacucho" in body["answer"]
+    assert "temas de gestión que el corpus no trata, como" in body["answer"] and topic in body["answer"]
+    assert "Ayacucho" in body["answer"]  # …and says what it does cover
 
 
 @pytest.mark.parametrize(

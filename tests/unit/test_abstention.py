@@ -85,6 +85,17 @@ def test_a_topic_within_the_margin_of_the_best_practice_is_answered() -> None:
     assert abstention_reason(near_a_practice, CALIBRATION) is None
 
 
+def test_the_questions_own_words_weigh_in_the_topic_check() -> None:
+    """«la ejecución del gasto en el SIAF va lenta»: its words are in the topic's text, not in the best practice."""
+    worded = CALIBRATION.model_copy(update={"topic_terms_weight": 0.3})
+    pay = TopicMatch(PAY.label, cosine=0.89, coverage=0.84, terms=0.6)
+    words_in_topic = retrieval(query(), 0.87, 0.2, topics=(pay,))
+    assert abstention_reason(words_in_topic, CALIBRATION) is None  # meaning alone: 0.02, within the 0.03 margin
+    assert abstention_reason(words_in_topic, worded) == "topic"  # 0.02 + 0.3 × (0.6 − 0.2) = 0.14
+    words_in_practice = retrieval(query(), 0.87, 0.8, topics=(pay,))  # 0.02 + 0.3 × (0.6 − 0.8) = −0.04
+    assert abstention_reason(words_in_practice, worded) is None
+
+
 def test_covered_topics_are_passed_over_for_the_nearest_uncovered_one() -> None:
     """The nearest topic is one the corpus covers: the question is judged by the nearest uncovered one."""
     covered_first = retrieval(query(), 0.87, 0.3, topics=(WELLBEING, PAY))
@@ -97,7 +108,11 @@ def test_the_topic_check_never_refuses_a_named_practice_or_without_calibration()
     named = retrieval(query(office_records={"p1"}), 0.80, 0.3, topics=(PAY,))
     assert abstention_reason(named, CALIBRATION) is None
     old_build = Calibration.model_validate(
-        {k: v for k, v in CALIBRATION.model_dump().items() if k not in {"topic_coverage", "max_topic_margin"}}
+        {
+            k: v
+            for k, v in CALIBRATION.model_dump().items()
+            if k not in {"topic_coverage", "topic_terms_weight", "max_topic_margin"}
+        }
     )
     assert abstention_reason(retrieval(query(), 0.87, 0.3, topics=(PAY,)), old_build) is None
 
@@ -173,7 +188,15 @@ def test_shipped_calibration_covers_the_default_model() -> None:
 
 
 @pytest.mark.parametrize(
-    "field", ["min_relevance", "coverage_weight", "min_figure_coverage", "topic_coverage", "max_topic_margin"]
+    "field",
+    [
+        "min_relevance",
+        "coverage_weight",
+        "min_figure_coverage",
+        "topic_coverage",
+        "topic_terms_weight",
+        "max_topic_margin",
+    ],
 )
 def test_calibration_values_are_bounded(field: str) -> None:
     with pytest.raises(ValueError):

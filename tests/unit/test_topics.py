@@ -83,6 +83,18 @@ def test_nearest_topics_come_closest_first_with_their_coverage() -> None:
     assert topic_map.nearest(np.ones(5, dtype=np.float32)) == ()  # another model's vector: no reading
 
 
+def test_each_match_carries_the_share_of_the_questions_words_in_its_text() -> None:
+    topic_map = TopicMap(
+        ["los pagos", "la lectura"],
+        np.array([0.8, 0.9]),
+        unit([[1, 0], [0, 1]]),
+        ["Retrasos en el pago de remuneraciones a docentes contratados.", "Estudiantes que no comprenden lo que leen."],
+    )
+    question_terms = {"pag", "docent"}  # stems, as bot.language.analyze writes them
+    got = topic_map.nearest(unit([[1, 0.2]])[0], lambda terms: len(question_terms & terms) / len(question_terms))
+    assert [(m.label, m.terms) for m in got] == [("los pagos", 1.0), ("la lectura", 0.0)]
+
+
 def test_vectors_round_trip_through_the_cache_and_the_build(tmp_path: Path) -> None:
     vectors = TopicVectors(passage=unit([[1, 0], [0, 1]]), query=unit([[1, 1], [1, -1]]))
     path = tmp_path / "cache" / "model-x.npy"
