@@ -50,7 +50,7 @@ from indexer.topics import (
     coverage,
     embed_topics,
     load_topics,
-    read_cached_vectors,
+    read_vectors,
     write_cached_vectors,
     write_topics,
 )
@@ -343,7 +343,7 @@ def _topic_vectors(
     if embed_texts is not None:  # a stand-in encoder (tests): never cached
         return embed_topics(topics, embed_texts, embed_texts)
     cache = settings.model_cache_dir / "topics" / cached_vectors_name(model_name, topics)
-    cached = read_cached_vectors(cache, len(topics))
+    cached = read_vectors(cache, len(topics))
     if cached is not None:
         return cached
     vectors = embed_topics(

@@ -102,7 +102,7 @@ def write_topics(folder: Path, topics: list[Topic], vectors: TopicVectors, cover
         for t, c in zip(topics, covered, strict=True)
     ]
     (folder / TOPICS_FILE).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    np.save(folder / TOPIC_VECTORS_FILE, np.stack([vectors.passage, vectors.query]).astype(np.float32))
+    np.save(folder / TOPIC_VECTORS_FILE, _stacked(vectors))
 
 
 def cached_vectors_name(model: str, topics: list[Topic]) -> str:
@@ -110,7 +110,12 @@ def cached_vectors_name(model: str, topics: list[Topic]) -> str:
     return f"{safe}-{catalog_digest(topics)}.npy"
 
 
-def read_cached_vectors(path: Path, count: int) -> TopicVectors | None:
+def _stacked(vectors: TopicVectors) -> np.ndarray:
+    return np.stack([vectors.passage, vectors.query]).astype(np.float32)
+
+
+def read_vectors(path: Path, count: int) -> TopicVectors | None:
+    """A vectors file (the cache's or a build's) holding `count` topics, or None."""
     try:
         stacked = np.load(path)
     except (OSError, ValueError):
@@ -126,7 +131,7 @@ def write_cached_vectors(path: Path, vectors: TopicVectors) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
-            np.save(fh, np.stack([vectors.passage, vectors.query]).astype(np.float32))
+            np.save(fh, _stacked(vectors))
         os.replace(tmp, path)
 
 
@@ -136,5 +141,5 @@ def read_topic_vectors(folder: Path) -> tuple[list[dict[str, Any]], TopicVectors
         rows = json.loads((folder / TOPICS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    vectors = read_cached_vectors(folder / TOPIC_VECTORS_FILE, len(rows)) if isinstance(rows, list) else None
+    vectors = read_vectors(folder / TOPIC_VECTORS_FILE, len(rows)) if isinstance(rows, list) else None
     return (rows, vectors) if vectors is not None else None

@@ -16,8 +16,8 @@ from indexer.topics import (
     catalog_digest,
     coverage,
     load_topics,
-    read_cached_vectors,
     read_topic_vectors,
+    read_vectors,
     write_cached_vectors,
     write_topics,
 )
@@ -99,10 +99,10 @@ def test_vectors_round_trip_through_the_cache_and_the_build(tmp_path: Path) -> N
     vectors = TopicVectors(passage=unit([[1, 0], [0, 1]]), query=unit([[1, 1], [1, -1]]))
     path = tmp_path / "cache" / "model-x.npy"
     write_cached_vectors(path, vectors)
-    again = read_cached_vectors(path, 2)
+    again = read_vectors(path, 2)
     assert again is not None and np.allclose(again.query, vectors.query)
-    assert read_cached_vectors(path, 3) is None  # another catalog's vectors are not used
-    assert read_cached_vectors(tmp_path / "missing.npy", 2) is None
+    assert read_vectors(path, 3) is None  # another catalog's vectors are not used
+    assert read_vectors(tmp_path / "missing.npy", 2) is None
 
     topics = load_topics(TOPICS_FILE)[:2]
     write_topics(tmp_path, topics, vectors, np.array([0.9, 0.8]))
