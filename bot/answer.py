@@ -51,26 +51,19 @@ def topic_margin(match: TopicMatch, retrieval: Retrieval, calibration: Calibrati
     return match.cosine - retrieval.top_cosine + calibration.topic_terms_weight * terms
 
 
-def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> TopicMatch | None:
-    """The topic a question is about when the corpus does not cover it: the nearest topic of the field's catalog
-    that the corpus does not cover, when the question is nearer to it than to the best practice by the margin."""
-    for match in retrieval.topics:  # closest first
-        if match.coverage < calibration.topic_coverage:
-            return match if topic_margin(match, retrieval, calibration) > calibration.max_topic_margin else None
-    return None
-
-
 def uncovered_topics(retrieval: Retrieval, calibration: Calibration) -> list[TopicMatch]:
-    """Every near topic the corpus does not cover that passes the margin, closest first: what a refusal names
-    (empty unless `uncovered_topic` found the first)."""
-    if uncovered_topic(retrieval, calibration) is None:
-        return []
-    return [
-        m
-        for m in retrieval.topics
-        if m.coverage < calibration.topic_coverage
-        and topic_margin(m, retrieval, calibration) > calibration.max_topic_margin
-    ]
+    """The topics the corpus does not cover that a question is about, closest first: empty unless the nearest
+    uncovered topic of the field's catalog is nearer to the question than the best practice by the margin; then
+    every uncovered topic that is (what a refusal names)."""
+    uncovered = [m for m in retrieval.topics if m.coverage < calibration.topic_coverage]  # closest first
+    about = [m for m in uncovered if topic_margin(m, retrieval, calibration) > calibration.max_topic_margin]
+    return about if about and about[0] is uncovered[0] else []
+
+
+def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> TopicMatch | None:
+    """The topic a question is about when the corpus does not cover it (the first of `uncovered_topics`)."""
+    about = uncovered_topics(retrieval, calibration)
+    return about[0] if about else None
 
 
 def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | None:
