@@ -245,7 +245,7 @@ class AnswerComposer:
         wants_contacts = "contacts" in query.section_cues
         for rank, hit in enumerate(hits):
             passage = hit.passage
-            if passage.section == "contacts" and wants_contacts:
+            if passage.section == "contacts":  # a contact is its name, role and mail together, never one line
                 sentences = contact_entries(passage.text)
             else:
                 sentences = split_sentences(passage.text)

@@ -18,7 +18,6 @@ EVERYTHING = (
     "resumen de",
     "resumeme",
     "resume la",
-    "ficha de",
     "ficha completa",
     "cuentame sobre",
     "cuentame de",
@@ -26,6 +25,9 @@ EVERYTHING = (
     "hablame sobre",
     "informacion completa",
 )
+# «la ficha de Pasco» asks for the whole sheet only when no section is asked («¿quién es el contacto en la ficha
+# de Junín?» asks for the contacts).
+SHEET = ("ficha de", "la ficha")
 LOOKUP = (
     # who presented at the exchange: past forms and nouns only («los directores no presentan su plan» is a problem)
     "presento",
@@ -105,7 +107,11 @@ def read_intent(query: Query) -> Intent:
         return "similar"  # a problem told at length («tenemos…», «en mi UGEL…»): whatever words it contains
     if _has(folded, LOOKUP):
         return "lookup"
-    if _has(folded, EVERYTHING) or len(cues & {"problem", "strategies", "results", "expert"}) >= 3:
+    if (
+        _has(folded, EVERYTHING)
+        or len(cues & {"problem", "strategies", "results", "expert"}) >= 3
+        or (_has(folded, SHEET) and not cues and not query.wants_person)
+    ):
         return "everything"
     if "expert" in cues:
         return "experts"

@@ -3,9 +3,12 @@
 Each signal (multilingual-e5 cosine "dense", USE cosine "dense2", Spanish BM25 "bm25") ranks the passages on
 its own. Scores of different signals are not comparable, their ranks are: a passage at rank r of a signal gives
 its record `weight / (rrf_k + r + 1)` (reciprocal-rank fusion), the record's best passage fully, its next ones with a
-decaying share (a practice that answers with several passages beats one lucky sentence). A record that the
-question names (by its office or region) is ranked as if a further signal put it first. Parts of the event and
-other documents yield to practices unless the question asks about the event.
+decaying share (a practice that answers with several passages beats one lucky sentence). Each signal then ranks
+again only the passages of a practice's core sections (problem, objectives, strategies, results, lessons) and that
+ranking counts too, so a practice is found by what it faced and did rather than by the experts' general advice or a
+photo caption, which read alike across practices and are near many questions. A record that the question names
+(by its office or region) is ranked as if a further signal put it first. Parts of the event and other documents
+yield to practices unless the question asks about the event.
 
 All knobs are in `RankingConfig`, with their bounds; `python -m eval --cross-validate` chooses them by
 cross-validation over the development questions, never question by question.
@@ -24,7 +27,7 @@ class RankingConfig:
     """The ranking knobs (defaults chosen by 5-fold cross-validation, see eval/README.md)."""
 
     # Reciprocal-rank constant: small values trust the first ranks more. Bounds 1–100.
-    rrf_k: float = 5.0
+    rrf_k: float = 10.0
     # Passages of one record that count per signal (1 = only its best passage). Bounds 1–5.
     passages_per_record: int = 3
     # Share of a record's n-th passage relative to its (n-1)-th, per signal. Bounds 0–1.
@@ -32,6 +35,10 @@ class RankingConfig:
     # Weight of each signal in the fusion: "dense" the primary embedding model (multilingual-e5), "dense2" the
     # secondary one (USE), "bm25" the Spanish lexical search; a signal absent from the index is skipped. Bounds 0–3.
     signal_weights: Mapping[str, float] = field(default_factory=lambda: {"dense": 1.0, "dense2": 0.5, "bm25": 1.0})
+    # Weight of the second ranking of each signal over the core sections' passages only, relative to the signal's
+    # own (0: off). Skipped when the question asks for a section outside the core (experts, contacts, event).
+    # Bounds 0–3.
+    core_weight: float = 0.5
     # A record named by office, title or region counts as ranked first by this many extra signals. Bounds 0–5.
     named_weight: float = 2.0
     # Multiplier of event parts and other documents when the question does not ask about the event. Bounds 0–1.
@@ -45,6 +52,7 @@ class RankingConfig:
             "passages_per_record": 1 <= self.passages_per_record <= 5,
             "passage_decay": 0 <= self.passage_decay <= 1,
             "named_weight": 0 <= self.named_weight <= 5,
+            "core_weight": 0 <= self.core_weight <= 3,
             "non_practice_prior": 0 <= self.non_practice_prior <= 1,
             "depth": 10 <= self.depth <= 200,
             "signal_weights": all(0 <= w <= 3 for w in self.signal_weights.values()),
@@ -61,26 +69,24 @@ def fuse(
     config: RankingConfig,
     named_records: frozenset[int] = frozenset(),
     non_practice: np.ndarray | None = None,
+    core: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fused score of every record.
 
     `signals` maps a signal name to {passage index: score} (higher is better; a missing passage was not
     retrieved by that signal); `passage_record[i]` is the record index of passage i; `non_practice` marks
-    records that are not practices (None: no prior applies).
+    records that are not practices (None: no prior applies); `core` marks the passages of core sections (None: no
+    second ranking).
     """
     scores = np.zeros(n_records, dtype=np.float64)
     for name, passage_scores in signals.items():
         weight = config.signal_weights.get(name, 0.0)
         if weight <= 0 or not passage_scores:
             continue
-        ranked = sorted(passage_scores.items(), key=lambda item: -item[1])[: config.depth]
-        taken = np.zeros(n_records, dtype=np.int64)
-        for rank, (passage, _score) in enumerate(ranked):
-            record = int(passage_record[passage])
-            if taken[record] >= config.passages_per_record:
-                continue
-            scores[record] += weight * config.passage_decay ** taken[record] / (config.rrf_k + rank + 1)
-            taken[record] += 1
+        ranked = [p for p, _ in sorted(passage_scores.items(), key=lambda item: -item[1])[: config.depth]]
+        _add_ranks(scores, ranked, passage_record, weight, config)
+        if core is not None and config.core_weight > 0:
+            _add_ranks(scores, [p for p in ranked if core[p]], passage_record, weight * config.core_weight, config)
     if named_records:
         bonus = config.named_weight / (config.rrf_k + 1)
         for record in named_records:
@@ -88,6 +94,19 @@ def fuse(
     if non_practice is not None:
         scores = np.where(non_practice, scores * config.non_practice_prior, scores)
     return scores
+
+
+def _add_ranks(
+    scores: np.ndarray, ranked: list[int], passage_record: np.ndarray, weight: float, config: RankingConfig
+) -> None:
+    """Add one ranking's reciprocal ranks to its records, each record's first passages only, decaying."""
+    taken = np.zeros(len(scores), dtype=np.int64)
+    for rank, passage in enumerate(ranked):
+        record = int(passage_record[passage])
+        if taken[record] >= config.passages_per_record:
+            continue
+        scores[record] += weight * config.passage_decay ** taken[record] / (config.rrf_k + rank + 1)
+        taken[record] += 1
 
 
 def passage_scores(

@@ -38,6 +38,8 @@ PASSAGES_PER_RECORD = 4  # passages kept per record for the answer
 SECTION_BOOST = 1.5
 FIGURE_BOOST = 1.2  # …passages with figures, when a figure is asked for
 PERSON_BOOST = 1.2  # …contacts and expert passages, when a person is asked for
+# What a practice faced and did: each signal ranks these passages again (`RankingConfig.core_weight`)
+CORE_SECTIONS = frozenset({"problem", "objectives", "strategies", "results", "lessons"})
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Retriever:
         self._record_index = {rid: i for i, rid in enumerate(self._record_ids)}
         self._passage_record = np.array([self._record_index.get(p.record_id, 0) for p in passages], dtype=np.int64)
         self._non_practice = np.array([r.kind != "practice" for r in records], dtype=bool)
+        self._core = np.array([p.section in CORE_SECTIONS for p in passages], dtype=bool)
         self.catalog = Catalog.from_records(records)
         # the text searched is the embedded text: prefixed with the record's title, offices and section
         texts = [p.embedding_text() for p in passages]
@@ -280,7 +283,12 @@ class Retriever:
             self.config,
             named_records=frozenset(record_index[r] for r in self.named_records(query) if r in record_index),
             non_practice=None if "event" in query.section_cues else self._non_practice,
+            core=None if query.cued_sections() - CORE_SECTIONS else self._core,
         )
+
+    @property
+    def dense_signals(self) -> list[DenseSignal]:
+        return self._dense_signals
 
     @property
     def record_ids(self) -> list[str]:

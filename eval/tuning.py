@@ -30,6 +30,7 @@ RANKING_GRID: dict[str, Sequence[object]] = {
     "named_weight": (1.0, 2.0, 3.0),
     "dense2": (0.5, 1.0),
     "bm25": (0.5, 1.0, 1.5),
+    "core_weight": (0.0, 0.5, 1.0),
 }
 COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
 # Coverage below which a topic of the catalog counts as not covered by the corpus (e5's scale: the catalog's topics

@@ -34,7 +34,10 @@ from chromadb.config import Settings as ChromaSettings
 from bpge.settings import IndexSettings
 from indexer.models import Passage, Record
 
-COLLECTION_SPACE = {"hnsw:space": "cosine"}
+# Cosine space; a search list (ef_search) wider than the passages asked for, so the first ranks are those of an
+# exact search and the same question gets the same passages in every process (Chroma's default, 100, for 80
+# results, reordered the tail between loads of the same build).
+COLLECTION_CONFIGURATION: dict[str, Any] = {"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": 400}}
 
 
 class IndexMissing(Exception):
@@ -226,7 +229,7 @@ def passage_metadata(p: Passage) -> dict[str, str | int]:
 
 
 def write_collection(client: Any, name: str, passages: list[Passage], vectors: np.ndarray, batch: int = 2000) -> Any:
-    collection = client.create_collection(name, embedding_function=None, metadata=COLLECTION_SPACE)
+    collection = client.create_collection(name, embedding_function=None, configuration=COLLECTION_CONFIGURATION)
     for start in range(0, len(passages), batch):
         part = passages[start : start + batch]
         collection.add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -352,3 +353,21 @@ def test_an_edited_topic_catalog_is_measured_at_the_next_build(tmp_path: Path):
     with pytest.raises(BadCatalog, match=r"topics\.toml"):
         build_index(settings)
     assert current_build_id(tmp_path / "data") == second.build
+
+
+def test_dense_search_returns_the_exact_nearest_passages(assistant: Assistant):
+    """The HNSW search list is wide enough that Chroma's answer is the exact top of the cosine order (the default
+    reordered the tail between two loads of one build, so the same question could rank differently)."""
+    retriever = assistant.retriever
+    lines = (ROOT / "eval" / "dev3.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["question"] for line in lines if line.strip()]
+    for signal in retriever.dense_signals:
+        ids = [p.id for p in retriever.passages]
+        stored = signal.collection.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(stored["ids"], stored["embeddings"], strict=True))
+        matrix = np.array([by_id[i] for i in ids], dtype=np.float32)
+        for question in questions:
+            vector = retriever.encode(retriever.normalizer.normalize(question).text)[signal.name]
+            found = retriever.dense_scores(signal, vector, None)
+            exact = np.argsort(-(matrix @ vector))[: len(found)]
+            assert set(found) == {int(i) for i in exact}, (signal.name, question)

@@ -68,6 +68,17 @@ def test_contacts_give_names_roles_and_emails(assistant: Assistant) -> None:
     assert "ingles@drepassco.gob.pe" in text and "Director de la DRE Pasco" in text
 
 
+def test_contacts_asked_in_the_words_of_a_sheet_give_names(assistant: Assistant) -> None:
+    """«…de la ficha de Junín» asks for the contacts, not the whole sheet; «¿quién aparece como director…?» gets
+    the person's name with the role, not the role line alone."""
+    answer = assistant.ask("oye quien es el contacto de la ficha de Junin sobre el seguimiento del plan anual?")
+    assert answer.intent == "contact"
+    assert "Jaime Ortega" in answer.answer and "jortegac@drej.edu.pe" in answer.answer
+    answer = assistant.ask("en la ficha de las redes de Lima Metropolitana quien aparece como director de la DRELM?")
+    assert "Tupayachi" in answer.answer
+    cites_only_sources(answer)
+
+
 def test_compare_gives_a_table(assistant: Assistant) -> None:
     answer = assistant.ask("Compara la práctica de Pasco con la de Junín")
     assert answer.comparison is not None

@@ -27,6 +27,10 @@ CATALOG = Catalog(offices={"ugel 07": {"ugel07"}, "dre pasco": {"pasco"}}, regio
         ("¿Qué UGEL presentó la práctica de lectura?", "lookup"),
         ("¿En qué presentación salen los resultados de Pasco?", "lookup"),
         ("los directores no presentan su plan de trabajo y nadie les hace seguimiento", "similar"),
+        # «la ficha de…» is the whole sheet unless a section of it is asked for
+        ("Pásame la ficha de la DRE Pasco", "everything"),
+        ("oye quien es el contacto de la ficha de Pasco? necesito su correo", "contact"),
+        ("¿Qué recomendaron los expertos en la ficha de Pasco?", "experts"),
         # «¿quién…?» is answered from the text, not from a contacts section
         ("¿Quién preside la Mancomunidad Educativa de la UGEL 07?", "other"),
         # a problem told at length stays a problem description whatever words it contains

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -43,6 +45,22 @@ def test_named_record_is_lifted_and_non_practices_yield() -> None:
     assert prior[0] < prior[1]
 
 
+def test_core_sections_rank_again() -> None:
+    """Record 0 leads by its expert passage (0), record 1 follows by its strategies passage (2): ranking the core
+    passages again puts 2 first and record 0's core passage (1) last, so record 1 overtakes."""
+    core = np.array([False, True, True, True, True])
+    signals = {"dense": {0: 0.9, 2: 0.8, 4: 0.7, 1: 0.1}}
+    config = RankingConfig(rrf_k=5, passages_per_record=1, signal_weights={"dense": 1.0})
+    off = fuse(signals, PASSAGE_RECORD, 3, config, core=core)
+    assert int(np.argmax(off)) == 0  # core_weight 0: no second ranking
+    on = fuse(signals, PASSAGE_RECORD, 3, replace(config, core_weight=1.0), core=core)
+    assert on[0] == pytest.approx(1 / 6 + 1 / 8)
+    assert on[1] == pytest.approx(1 / 7 + 1 / 6)
+    assert int(np.argmax(on)) == 1
+    asked_for_experts = fuse(signals, PASSAGE_RECORD, 3, replace(config, core_weight=1.0), core=None)
+    assert int(np.argmax(asked_for_experts)) == 0
+
+
 def test_unknown_or_zero_weight_signals_are_ignored() -> None:
     scores = fuse({"other": {0: 1.0}}, PASSAGE_RECORD, 3, RankingConfig())
     assert not scores.any()
@@ -51,6 +69,8 @@ def test_unknown_or_zero_weight_signals_are_ignored() -> None:
 def test_out_of_bounds_knobs_are_refused() -> None:
     with pytest.raises(ValueError, match="rrf_k"):
         RankingConfig(rrf_k=0)
+    with pytest.raises(ValueError, match="core_weight"):
+        RankingConfig(core_weight=4.0)
     with pytest.raises(ValueError, match="signal_weights"):
         RankingConfig(signal_weights={"dense": 9.0})
 
