@@ -110,17 +110,25 @@ def _add_ranks(
 
 
 def passage_scores(
-    signals: Mapping[str, Mapping[int, float]], config: RankingConfig, boosts: Mapping[int, float] | None = None
+    signals: Mapping[str, Mapping[int, float]],
+    config: RankingConfig,
+    boosts: Mapping[int, float] | None = None,
+    core: np.ndarray | None = None,
 ) -> dict[int, float]:
-    """Fused score of each retrieved passage (the same reciprocal ranks), times its boost (section asked for…):
-    orders the passages shown inside a record."""
+    """Fused score of each retrieved passage (the same reciprocal ranks, the core sections' second ranking
+    included as in `fuse`), times its boost (section asked for…): orders the passages shown inside a record."""
     out: dict[int, float] = {}
     for name, values in signals.items():
         weight = config.signal_weights.get(name, 0.0)
         if weight <= 0:
             continue
-        for rank, (passage, _score) in enumerate(sorted(values.items(), key=lambda item: -item[1])[: config.depth]):
-            out[passage] = out.get(passage, 0.0) + weight / (config.rrf_k + rank + 1)
+        ranked = [p for p, _ in sorted(values.items(), key=lambda item: -item[1])[: config.depth]]
+        rankings = [(ranked, weight)]
+        if core is not None and config.core_weight > 0:
+            rankings.append(([p for p in ranked if core[p]], weight * config.core_weight))
+        for passages, share in rankings:
+            for rank, passage in enumerate(passages):
+                out[passage] = out.get(passage, 0.0) + share / (config.rrf_k + rank + 1)
     if boosts:
         out = {p: s * boosts.get(p, 1.0) for p, s in out.items()}
     return out

@@ -311,7 +311,8 @@ class Retriever:
             if query.wants_person and p.section in {"contacts", "expert_key_aspects"}:
                 boost *= PERSON_BOOST
             boosts[i] = boost
-        fused = passage_scores(signals, self.config, boosts)
+        core = None if cued - CORE_SECTIONS else self._core
+        fused = passage_scores(signals, self.config, boosts, core)
         return sorted(fused.items(), key=lambda item: -item[1])
 
     def _topic_tokens(self, text: str, query: Query, named: frozenset[str]) -> list[str]:

@@ -81,3 +81,17 @@ def test_passage_order_applies_boosts() -> None:
     assert plain[0] > plain[1]
     boosted = passage_scores(signals, RankingConfig(), boosts={1: 2.0})
     assert boosted[1] > boosted[0]
+
+
+def test_passage_order_counts_the_core_sections_ranking_like_the_fusion() -> None:
+    # passage 0: an expert's comment, nearest for every signal; passages 1 and 2: the practice's own problem
+    signals = {"dense": {0: 0.9, 1: 0.85, 2: 0.8}, "bm25": {0: 5.0, 2: 4.0, 1: 3.0}}
+    core = np.array([False, True, True])
+    config = RankingConfig(signal_weights={"dense": 1.0, "bm25": 1.0}, rrf_k=1.0, core_weight=1.0)
+    plain = passage_scores(signals, config)
+    assert max(plain, key=lambda p: plain[p]) == 0
+    with_core = passage_scores(signals, config, core=core)
+    assert max(with_core, key=lambda p: with_core[p]) in {1, 2}
+    assert with_core[0] == pytest.approx(plain[0])  # an expert passage gains nothing
+    off = passage_scores(signals, replace(config, core_weight=0.0), core=core)
+    assert off == pytest.approx(plain)
