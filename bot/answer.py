@@ -18,6 +18,7 @@ from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source, record_label
 from bot.texts import text
 from bot.topics import TopicMatch
+from bot.windows import SectionWindows, Window
 from indexer.calibration import Calibration
 from indexer.models import EXPERT_SECTIONS, Record
 from indexer.text import fold
@@ -153,9 +154,14 @@ class AnswerComposer:
     """Turns a retrieval into an Answer; `encode` embeds sentences to compare them with the question."""
 
     def __init__(
-        self, encode: Callable[[list[str]], np.ndarray], covered: Callable[[], str], calibration: Calibration
+        self,
+        encode: Callable[[list[str]], np.ndarray],
+        covered: Callable[[], str],
+        calibration: Calibration,
+        windows: SectionWindows | None = None,
     ) -> None:
         self._encode = encode
+        self._windows = windows or SectionWindows([])
         self._covered = covered
         self.calibration = calibration
 
@@ -223,19 +229,37 @@ class AnswerComposer:
 
     chosen_records = _chosen_records  # the practices an answer is about (public for bot.plans)
 
-    @staticmethod
-    def _sources(retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
+    def sources(self, retrieval: Retrieval, k: int = 5) -> list[Source]:
+        """The sources an answer to `retrieval` cites first (eval scores them without composing)."""
+        return self._sources(retrieval, self._chosen_records(retrieval), k)[0]
+
+    def _sources(self, retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
+        """The chosen records' passages first, in their order, then the others'; each widened to its window
+        (`bot.windows`), a passage already inside an earlier source's window left out."""
+        size = max(k, len(chosen))
         picked: list[Hit] = []
+        windows: list[Window] = []
+        shown: set[str] = set()
+
+        def take(hit: Hit) -> bool:
+            if len(picked) >= size or hit.passage.id in shown:
+                return False
+            picked.append(hit)
+            windows.append(self._windows.around(hit.passage, shown))
+            shown.update(windows[-1].members)
+            return True
+
         best = BEST_PASSAGES_ALONE if len(chosen) == 1 else BEST_PASSAGES
         for i, r in enumerate(chosen):
-            picked += r.hits[: best if i == 0 else OTHER_PASSAGES]
-        for h in retrieval.hits(k + len(picked), per_record=best):
-            if len(picked) >= max(k, len(chosen)):
-                break
-            if h not in picked:
-                picked.append(h)
-        picked = picked[: max(k, len(chosen))]  # the chosen records first, in their order
-        sources = [Source.from_passage(n, h.passage, h.score) for n, h in enumerate(picked, start=1)]
+            quota = best if i == 0 else OTHER_PASSAGES
+            for hit in r.hits:
+                if quota and take(hit):
+                    quota -= 1
+        for hit in retrieval.hits(k + len(picked), per_record=best):
+            take(hit)
+        sources = [
+            Source.from_passage(n, w.passage, h.score) for n, (h, w) in enumerate(zip(picked, windows, strict=True), 1)
+        ]
         return sources, picked
 
     def _statements(self, retrieval: Retrieval, hits: list[Hit], number: dict[int, int], limit: int) -> list[Statement]:

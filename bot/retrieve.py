@@ -311,7 +311,8 @@ class Retriever:
             if query.wants_person and p.section in {"contacts", "expert_key_aspects"}:
                 boost *= PERSON_BOOST
             boosts[i] = boost
-        core = None if cued - CORE_SECTIONS else self._core
+        # a person is named in the contacts and the experts' commentary, outside the core sections
+        core = None if cued - CORE_SECTIONS or query.wants_person else self._core
         fused = passage_scores(signals, self.config, boosts, core)
         return sorted(fused.items(), key=lambda item: -item[1])
 

@@ -32,6 +32,7 @@ from bot.schemas import Answer, Filters, Intent
 from bot.sources import Source
 from bot.texts import text
 from bot.topics import TopicMap
+from bot.windows import SectionWindows
 from bpge.labels import label
 from bpge.settings import Settings
 from indexer.calibration import Calibration, NotCalibrated
@@ -236,7 +237,9 @@ class Assistant:
         dense_models = _dense_info(manifest)
         sentence_model = dense_models.get("dense2", dense_models["dense"])["model"]
         sentence_encoder = self._encoder(sentence_model, "query")
-        composer = AnswerComposer(sentence_encoder, lambda: self._covered(records, manifest), calibration)
+        composer = AnswerComposer(
+            sentence_encoder, lambda: self._covered(records, manifest), calibration, SectionWindows(passages)
+        )
         log.info("serving index %s (%d records, %d passages)", manifest["build"], len(records), len(passages))
         return _Loaded(manifest["build"], manifest, records, retriever, composer, Planner(composer))
 

@@ -177,3 +177,20 @@ def test_contacts_are_parsed() -> None:
     sheet = "Jaime Ortega Cárdenas\n\nEspecialista DRE Junín\n\nCorreo: [jo@drej.pe](mailto:jo@drej.pe)\n"
     spaced = [(c.name, c.role, c.email) for c in parse_contacts(sheet)]
     assert spaced == [("Jaime Ortega Cárdenas", "Especialista DRE Junín", "jo@drej.pe")]
+
+
+def test_sources_show_the_found_passage_with_its_section_neighbours_once(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        "en mi ugel el PAT se hace x cumplir, se copia del año pasado, se sube y nadie lo vuelve a mirar hasta "
+        "diciembre. todo el año es apagar incendios"
+    )
+    assert "Junín" in answer.findings[0].label
+    # the sentence naming Junín's problem ("gestión desarticulada") lies in the chunk after the one found
+    assert any("desarticulada" in s.text for s in answer.sources[:5])
+    windows = [s for s in answer.sources if s.section not in {"contacts"}][:5]
+    for i, first in enumerate(windows):
+        for second in windows[i + 1 :]:
+            if (first.document, first.section) == (second.document, second.section):
+                a, b = first.lines
+                c, d = second.lines
+                assert not (a < d and c < b), "a chunk shown in two sources"
