@@ -18,7 +18,7 @@ from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source, record_label
 from bot.texts import text
 from bot.topics import TopicMatch
-from bot.windows import SectionWindows, Window
+from bot.windows import SectionWindows
 from indexer.calibration import Calibration
 from indexer.models import EXPERT_SECTIONS, Record
 from indexer.text import fold
@@ -185,8 +185,9 @@ class AnswerComposer:
         if reason:
             return self.abstain(question, retrieval, reason)
         chosen = self._chosen_records(retrieval)
-        sources, hits = self._sources(retrieval, chosen, k)
-        number = {id(h): s.n for h, s in zip(hits, sources, strict=True)}
+        sources, cited = self._sources(retrieval, chosen, k)
+        hits = [h for h, _ in cited]
+        number = {id(h): n for h, n in cited}
         findings: list[Finding] = []
         for i, record_hits in enumerate(chosen):
             own = [h for h in hits if h.passage.record_id == record_hits.record.id]
@@ -233,34 +234,42 @@ class AnswerComposer:
         """The sources an answer to `retrieval` cites first (eval scores them without composing)."""
         return self._sources(retrieval, self._chosen_records(retrieval), k)[0]
 
-    def _sources(self, retrieval: Retrieval, chosen: list[RecordHits], k: int) -> tuple[list[Source], list[Hit]]:
+    def _sources(
+        self, retrieval: Retrieval, chosen: list[RecordHits], k: int
+    ) -> tuple[list[Source], list[tuple[Hit, int]]]:
         """The chosen records' passages first, in their order, then the others'; each widened to its window
-        (`bot.windows`), a passage already inside an earlier source's window left out."""
+        (`bot.windows`), a passage already inside an earlier source's window not shown again. Returned with every
+        retrieved passage the sources hold and the number of the source that holds it: statements are taken from
+        the passages that were found, and cite the source that shows them."""
         size = max(k, len(chosen))
-        picked: list[Hit] = []
-        windows: list[Window] = []
-        shown: set[str] = set()
+        sources: list[Source] = []
+        held: dict[str, int] = {}  # passage id → number of the source whose window holds it
+        cited: list[tuple[Hit, int]] = []
 
-        def take(hit: Hit) -> bool:
-            if len(picked) >= size or hit.passage.id in shown:
+        def take(hit: Hit, may_add: bool = True) -> bool:
+            """Cite `hit`; True when it became a new source."""
+            if any(hit is h for h, _ in cited):
                 return False
-            picked.append(hit)
-            windows.append(self._windows.around(hit.passage, shown))
-            shown.update(windows[-1].members)
+            if hit.passage.id in held:
+                cited.append((hit, held[hit.passage.id]))
+                return False
+            if not may_add or len(sources) >= size:
+                return False
+            window = self._windows.around(hit.passage, held.keys())
+            n = len(sources) + 1
+            sources.append(Source.from_passage(n, window.passage, hit.score))
+            held.update(dict.fromkeys(window.members, n))
+            cited.append((hit, n))
             return True
 
         best = BEST_PASSAGES_ALONE if len(chosen) == 1 else BEST_PASSAGES
         for i, r in enumerate(chosen):
             quota = best if i == 0 else OTHER_PASSAGES
             for hit in r.hits:
-                if quota and take(hit):
-                    quota -= 1
-        for hit in retrieval.hits(k + len(picked), per_record=best):
+                quota -= take(hit, may_add=quota > 0)
+        for hit in retrieval.hits(k + len(sources), per_record=best):
             take(hit)
-        sources = [
-            Source.from_passage(n, w.passage, h.score) for n, (h, w) in enumerate(zip(picked, windows, strict=True), 1)
-        ]
-        return sources, picked
+        return sources, cited
 
     def _statements(self, retrieval: Retrieval, hits: list[Hit], number: dict[int, int], limit: int) -> list[Statement]:
         query = retrieval.query

@@ -194,3 +194,13 @@ def test_sources_show_the_found_passage_with_its_section_neighbours_once(assista
                 a, b = first.lines
                 c, d = second.lines
                 assert not (a < d and c < b), "a chunk shown in two sources"
+
+
+def test_a_passage_shown_inside_another_source_is_still_quoted_and_cites_that_source(assistant: Assistant) -> None:
+    """The passage with Pasco's 72 % is found but lies in the window of a source shown before it: its sentence is
+    still a candidate and cites the source that shows it."""
+    answer = assistant.ask("¿Cuánto aumentó la cobertura de asistencias técnicas en Pasco?")
+    statements = [s for f in answer.findings for s in f.statements if "72" in s.text]
+    assert statements
+    by_number = {s.n: s for s in answer.sources}
+    assert all("72" in by_number[n].text for s in statements for n in s.sources)
