@@ -3,7 +3,7 @@
 Chunks are cut small (`indexer.chunk`) so that each one is near the questions it answers; cut small, the sentence
 that proves a point is often in the next chunk of the same section (the problem's figures, the results' second
 half). Each source shows the chunk that was found and, while it fits in `SOURCE_WINDOW_CHARS`, the chunks that
-follow it (then those before it), never crossing into another section. Chunks overlap (`CHUNK_OVERLAP`): the
+follow it (then those before it), never crossing into another section. Chunks may overlap (`CHUNK_OVERLAP`): the
 repeated text is shown once.
 """
 
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from indexer.models import Passage
 
-# Characters of a source at most (about two chunks). Measured on the development questions: the evidence is in
-# the first five sources for 0.824 of them with chunks alone, 0.853 with 1,400-character windows, 0.868 with 2,000.
+# Characters of a source at most (about three chunks). Measured on the development questions (eval/README.md): the
+# evidence is in the first five sources for 0.824 of them with chunks alone, 0.862 with 1,400-character windows,
+# 0.878 with 2,000, 0.887 with 3,000.
 SOURCE_WINDOW_CHARS = 2000
 
 
