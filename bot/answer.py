@@ -151,17 +151,18 @@ class _Candidate:
 
 
 class AnswerComposer:
-    """Turns a retrieval into an Answer; `encode` embeds sentences to compare them with the question."""
+    """Turns a retrieval into an Answer; `encode` embeds sentences to compare them with the question, `windows`
+    widens the passages cited into their sources."""
 
     def __init__(
         self,
         encode: Callable[[list[str]], np.ndarray],
         covered: Callable[[], str],
         calibration: Calibration,
-        windows: SectionWindows | None = None,
+        windows: SectionWindows,
     ) -> None:
         self._encode = encode
-        self._windows = windows or SectionWindows([])
+        self._windows = windows
         self._covered = covered
         self.calibration = calibration
 

@@ -83,10 +83,8 @@ def fuse(
         weight = config.signal_weights.get(name, 0.0)
         if weight <= 0 or not passage_scores:
             continue
-        ranked = [p for p, _ in sorted(passage_scores.items(), key=lambda item: -item[1])[: config.depth]]
-        _add_ranks(scores, ranked, passage_record, weight, config)
-        if core is not None and config.core_weight > 0:
-            _add_ranks(scores, [p for p in ranked if core[p]], passage_record, weight * config.core_weight, config)
+        for ranked, share in _rankings(passage_scores, weight, config, core):
+            _add_ranks(scores, ranked, passage_record, share, config)
     if named_records:
         bonus = config.named_weight / (config.rrf_k + 1)
         for record in named_records:
@@ -94,6 +92,18 @@ def fuse(
     if non_practice is not None:
         scores = np.where(non_practice, scores * config.non_practice_prior, scores)
     return scores
+
+
+def _rankings(
+    values: Mapping[int, float], weight: float, config: RankingConfig, core: np.ndarray | None
+) -> list[tuple[list[int], float]]:
+    """One signal's ranking of its first `depth` passages with its weight and, when `core` is given, its second
+    ranking over the core sections' passages with `core_weight` of it."""
+    ranked = [p for p, _ in sorted(values.items(), key=lambda item: -item[1])[: config.depth]]
+    rankings = [(ranked, weight)]
+    if core is not None and config.core_weight > 0:
+        rankings.append(([p for p in ranked if core[p]], weight * config.core_weight))
+    return rankings
 
 
 def _add_ranks(
@@ -122,12 +132,8 @@ def passage_scores(
         weight = config.signal_weights.get(name, 0.0)
         if weight <= 0:
             continue
-        ranked = [p for p, _ in sorted(values.items(), key=lambda item: -item[1])[: config.depth]]
-        rankings = [(ranked, weight)]
-        if core is not None and config.core_weight > 0:
-            rankings.append(([p for p in ranked if core[p]], weight * config.core_weight))
-        for passages, share in rankings:
-            for rank, passage in enumerate(passages):
+        for ranked, share in _rankings(values, weight, config, core):
+            for rank, passage in enumerate(ranked):
                 out[passage] = out.get(passage, 0.0) + share / (config.rrf_k + rank + 1)
     if boosts:
         out = {p: s * boosts.get(p, 1.0) for p, s in out.items()}

@@ -283,8 +283,13 @@ class Retriever:
             self.config,
             named_records=frozenset(record_index[r] for r in self.named_records(query) if r in record_index),
             non_practice=None if "event" in query.section_cues else self._non_practice,
-            core=None if query.cued_sections() - CORE_SECTIONS else self._core,
+            core=self._core_passages(query),
         )
+
+    def _core_passages(self, query: Query) -> np.ndarray | None:
+        """The core sections' passages, for the second ranking; None when the question asks for a section outside
+        them (experts, contacts, the event)."""
+        return None if query.cued_sections() - CORE_SECTIONS else self._core
 
     @property
     def dense_signals(self) -> list[DenseSignal]:
@@ -312,7 +317,7 @@ class Retriever:
                 boost *= PERSON_BOOST
             boosts[i] = boost
         # a person is named in the contacts and the experts' commentary, outside the core sections
-        core = None if cued - CORE_SECTIONS or query.wants_person else self._core
+        core = None if query.wants_person else self._core_passages(query)
         fused = passage_scores(signals, self.config, boosts, core)
         return sorted(fused.items(), key=lambda item: -item[1])
 
