@@ -17,7 +17,7 @@ from bot.retrieve import Hit, RecordHits, Retrieval
 from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source, record_label
 from bot.texts import text
-from bot.topics import TopicMatch
+from bot.topics import mix
 from bot.windows import SectionWindows
 from indexer.calibration import Calibration
 from indexer.models import EXPERT_SECTIONS, Record
@@ -37,8 +37,17 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÁÉÍÓÚÑ¿¡\"“(0-9+])")
 _NAME_OR_EMAIL = re.compile(r"@|\b[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
 
 
+def practice_cosine(retrieval: Retrieval, calibration: Calibration) -> float:
+    """The best record's best cosine, the dense models mixed on the primary's scale (the primary's alone without a
+    topic map, which supplies the scale). USE's view counts: «receta de ceviche» is 0.82 from a practice by e5, and
+    nothing to USE."""
+    if not retrieval.top_cosines:
+        return retrieval.top_cosine
+    return float(mix(np.array(retrieval.top_cosines), calibration.second_weight))
+
+
 def relevance(retrieval: Retrieval, calibration: Calibration) -> float:
-    return retrieval.top_cosine + calibration.coverage_weight * retrieval.coverage
+    return practice_cosine(retrieval, calibration) + calibration.coverage_weight * retrieval.coverage
 
 
 def named_records(retrieval: Retrieval) -> list[Record]:
@@ -46,25 +55,89 @@ def named_records(retrieval: Retrieval) -> list[Record]:
     return [r.record for r in retrieval.records if r.record.id in retrieval.named]
 
 
-def topic_margin(match: TopicMatch, retrieval: Retrieval, calibration: Calibration) -> float:
-    """How much nearer the question is to a topic than to its best practice: in meaning (e5) and in words."""
-    terms = match.terms - retrieval.coverage
-    return match.cosine - retrieval.top_cosine + calibration.topic_terms_weight * terms
+def _nearest_uncovered(retrieval: Retrieval, calibration: Calibration) -> tuple[np.ndarray, np.ndarray] | None:
+    """The topics the corpus does not cover, nearest to the question first, and how much nearer the question is to
+    each than to its best practice — in meaning (the dense models' cosines mixed) and in words; None when the
+    corpus covers every topic (or there is no catalog)."""
+    key = (calibration.topic_coverage, calibration.topic_terms_weight, calibration.second_weight)
+    if key not in retrieval.topic_memo:
+        retrieval.topic_memo[key] = _read_topics(retrieval, calibration)
+    return retrieval.topic_memo[key]  # type: ignore[return-value]
 
 
-def uncovered_topics(retrieval: Retrieval, calibration: Calibration) -> list[TopicMatch]:
-    """The topics the corpus does not cover that a question is about, closest first: empty unless the nearest
-    uncovered topic of the field's catalog is nearer to the question than the best practice by the margin; then
-    every uncovered topic that is (what a refusal names)."""
-    uncovered = [m for m in retrieval.topics if m.coverage < calibration.topic_coverage]  # closest first
-    about = [m for m in uncovered if topic_margin(m, retrieval, calibration) > calibration.max_topic_margin]
-    return about if about and about[0] is uncovered[0] else []
+def _read_topics(retrieval: Retrieval, calibration: Calibration) -> tuple[np.ndarray, np.ndarray] | None:
+    scores = retrieval.topics
+    if scores is None or not len(scores.labels) or len(retrieval.top_cosines) != scores.cosine.shape[1]:
+        return None
+    weight = calibration.second_weight
+    uncovered = np.flatnonzero(mix(scores.coverage, weight) < calibration.topic_coverage)
+    if not len(uncovered):
+        return None
+    cosines = mix(scores.cosine[uncovered], weight)
+    nearest = np.argsort(-cosines, kind="stable")
+    order = uncovered[nearest]
+    practice = practice_cosine(retrieval, calibration)
+    terms = scores.terms[order] - retrieval.coverage
+    return order, cosines[nearest] - practice + calibration.topic_terms_weight * terms
 
 
-def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> TopicMatch | None:
+def topic_margin(retrieval: Retrieval, calibration: Calibration) -> float | None:
+    """How much nearer the question is to the nearest topic the corpus does not cover than to its best practice
+    (what `max_topic_margin` bounds); None when no topic is uncovered."""
+    found = _nearest_uncovered(retrieval, calibration)
+    return None if found is None else float(found[1][0])
+
+
+def uncovered_topics(retrieval: Retrieval, calibration: Calibration) -> list[str]:
+    """The labels of the topics the corpus does not cover that a question is about, closest first: empty unless the
+    nearest uncovered topic of the field's catalog is nearer to the question than the best practice by the margin;
+    then every uncovered topic that is (what a refusal names)."""
+    found = _nearest_uncovered(retrieval, calibration)
+    if found is None or found[1][0] <= calibration.max_topic_margin:
+        return []
+    assert retrieval.topics is not None
+    order, margins = found
+    return [retrieval.topics.labels[i] for i, m in zip(order, margins, strict=True) if m > calibration.max_topic_margin]
+
+
+def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> str | None:
     """The topic a question is about when the corpus does not cover it (the first of `uncovered_topics`)."""
-    about = uncovered_topics(retrieval, calibration)
-    return about[0] if about else None
+    found = _nearest_uncovered(retrieval, calibration)
+    if found is None or found[1][0] <= calibration.max_topic_margin or retrieval.topics is None:
+        return None
+    return retrieval.topics.labels[found[0][0]]
+
+
+def _settled(retrieval: Retrieval, calibration: Calibration) -> tuple[bool, str | None]:
+    """The checks before the topic check: (whether they settle the question, the abstention reason or None)."""
+    query = retrieval.query
+    if not retrieval.records:
+        return True, "nothing"
+    named = named_records(retrieval) if retrieval.named else []
+    named_known = bool(named) or any(r not in retrieval.missing_regions for r in query.regions)
+    if query.regions and len(retrieval.missing_regions) == len(query.regions) and not query.office_records:
+        return True, "region"
+    if named and "expert" in query.section_cues and not any(r.has_expert_commentary for r in named):
+        return True, "no_experts"
+    if (
+        named
+        and query.section_cues == {"contacts"}
+        and not any(s.type == "contacts" for r in named for s in r.sections)
+    ):
+        return True, "no_contacts"
+    if query.asks_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:
+        return True, "no_figure"
+    if named_known or retrieval.filtered:
+        return True, None
+    if query.english:
+        return True, None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
+    return False, None
+
+
+def topic_check_applies(retrieval: Retrieval, calibration: Calibration) -> bool:
+    """Whether the topic check can decide the question: a named practice, a filter, an English question or a
+    missing figure is settled before it."""
+    return not _settled(retrieval, calibration)[0]
 
 
 def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | None:
@@ -72,27 +145,9 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
 
     Only when nothing is close: a question in unusual words about a topic the corpus covers is answered with
     the closest practices (see `is_close_only`)."""
-    query = retrieval.query
-    if not retrieval.records:
-        return "nothing"
-    named = named_records(retrieval)
-    named_known = bool(named) or any(r not in retrieval.missing_regions for r in query.regions)
-    if query.regions and len(retrieval.missing_regions) == len(query.regions) and not query.office_records:
-        return "region"
-    if named and "expert" in query.section_cues and not any(r.has_expert_commentary for r in named):
-        return "no_experts"
-    if (
-        named
-        and query.section_cues == {"contacts"}
-        and not any(s.type == "contacts" for r in named for s in r.sections)
-    ):
-        return "no_contacts"
-    if query.asks_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:
-        return "no_figure"
-    if named_known or retrieval.filtered:
-        return None
-    if query.english:
-        return None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
+    settled, reason = _settled(retrieval, calibration)
+    if settled:
+        return reason
     if uncovered_topic(retrieval, calibration) is not None:
         return "topic"
     if retrieval.coverage >= FULL_COVERAGE:
@@ -170,7 +225,7 @@ class AnswerComposer:
         if reason == "region" and retrieval is not None:
             message = text("abstain_region", regions=", ".join(retrieval.missing_regions), covered=self._covered())
         elif reason == "topic" and retrieval is not None:
-            labels = [m.label for m in uncovered_topics(retrieval, self.calibration)][:2]
+            labels = uncovered_topics(retrieval, self.calibration)[:2]
             topics = text("topics_two", first=labels[0], second=labels[1]) if len(labels) > 1 else labels[0]
             message = text("abstain_topic", topics=topics, covered=self._covered())
         elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:

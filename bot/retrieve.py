@@ -27,7 +27,7 @@ from bot.normalize import NormalizedQuestion, QuestionNormalizer
 from bot.query import Catalog, Query, read_query
 from bot.ranking import RankingConfig, fuse, passage_scores
 from bot.schemas import Filters
-from bot.topics import TopicMap, TopicMatch
+from bot.topics import TopicMap, TopicScores
 from indexer.models import EXPERT_SECTIONS, Passage, Record
 from indexer.store import StoreUnavailable
 from indexer.text import fold
@@ -76,9 +76,14 @@ class Retrieval:
     passage_coverage: float = 0.0  # …found together in one passage of the best record
     missing_regions: list[str] = field(default_factory=list)  # named regions without any practice
     named: frozenset[str] = frozenset()  # records the question names (`Retriever.named_records`)
-    topics: tuple[TopicMatch, ...] = ()  # the nearest topics of the field's catalog (`bot.topics`)
+    topics: TopicScores | None = None  # the question against the field's catalog of topics (`bot.topics`)
+    # the best record's best cosine by each model of the topic map, on the primary's scale (primary first)
+    top_cosines: tuple[float, ...] = ()
     filtered: bool = False  # the user restricted the search to a region, office or practice
     normalized: NormalizedQuestion | None = None
+    # the topic check's reading per setting of its knobs (`bot.answer`): computed once, since calibration asks it
+    # of the same retrieval under thousands of relevance thresholds
+    topic_memo: dict[tuple[float, ...], object] = field(default_factory=dict, repr=False, compare=False)
 
     def hits(self, limit: int, per_record: int = 3) -> list[Hit]:
         """Passages in relevance order: the best record's passages first, then the others' best, record by record."""
@@ -197,13 +202,13 @@ class Retriever:
         out["bm25"] = self.lexical_scores(analyze(text), allowed)
         return out
 
-    def nearest_topics(self, vectors: Mapping[str, np.ndarray], text: str, query: Query) -> tuple[TopicMatch, ...]:
-        """The catalog's topics nearest to the (normalised) question, by the primary model, each with the share of
-        the question's terms its text holds; () without a catalog."""
-        if self.topics is None or not self._dense_signals:
-            return ()
+    def topic_scores(self, vectors: Mapping[str, np.ndarray], text: str, query: Query) -> TopicScores | None:
+        """The (normalised) question against the catalog's topics, by every dense model, with the share of the
+        question's terms each topic's text holds; None without a catalog."""
+        if self.topics is None:
+            return None
         tokens = self._topic_tokens(text, query, self.named_records(query))
-        return self.topics.nearest(vectors[self._dense_signals[0].name], lambda terms: self._coverage(tokens, terms))
+        return self.topics.scores(vectors, lambda terms: self._coverage(tokens, terms))
 
     # ------------------------------------------------------------ search
 
@@ -213,7 +218,7 @@ class Retriever:
         allowed = self._allowed(filters)
         vectors = self.encode(normalized.text)
         signals = self.signals(normalized.text, allowed, vectors)
-        topics = self.nearest_topics(vectors, normalized.text, query)
+        topics = self.topic_scores(vectors, normalized.text, query)
         return self.rank(query, normalized, signals, filters, max_records, topics)
 
     def named_records(self, query: Query) -> frozenset[str]:
@@ -229,7 +234,7 @@ class Retriever:
         signals: Mapping[str, Mapping[int, float]],
         filters: Filters | None = None,
         max_records: int = 5,
-        topics: tuple[TopicMatch, ...] = (),
+        topics: TopicScores | None = None,
     ) -> Retrieval:
         """Fuse the signals into records (separate from `search` so eval can re-rank cached signals)."""
         missing = [r for r in query.regions if r not in self.catalog.regions]
@@ -265,6 +270,7 @@ class Retriever:
             records=records,
             filtered=filtered,
             top_cosine=max((primary.get(i, 0.0) for i in best_passages), default=0.0),
+            top_cosines=self._top_cosines(signals, best_passages),
             coverage=best.coverage,
             passage_coverage=max((self._coverage(tokens, self._passage_tokens[i]) for i in best_passages), default=0.0),
             missing_regions=missing,
@@ -272,6 +278,17 @@ class Retriever:
             normalized=normalized,
             topics=topics,
         )
+
+    def _top_cosines(self, signals: Mapping[str, Mapping[int, float]], passages: list[int]) -> tuple[float, ...]:
+        """The best cosine among `passages` by each model of the topic map, on the primary's scale. A model that
+        found none of them (each lists only its nearest `CANDIDATES`) repeats the primary's: it adds no evidence."""
+        if self.topics is None:
+            return ()
+        values: list[float] = []
+        for signal in self.topics.signals:
+            found = [signals[signal][i] for i in passages if i in signals.get(signal, {})]
+            values.append(self.topics.onto_primary(signal, max(found)) if found else values[0] if values else 0.0)
+        return tuple(values)
 
     def record_scores(self, query: Query, signals: Mapping[str, Mapping[int, float]]) -> np.ndarray:
         """Fused score of every record, in the order of `record_ids`."""

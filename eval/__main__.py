@@ -172,7 +172,11 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
     results = cross_validate(retriever, items, base, k)
     print(f"{k}-fold cross-validation over {len(items)} questions ({', '.join(p.name for p in paths)})")
     columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "core", "min rel", "cov w", "fig cov")
-    print(f"{'fold':<6}" + "".join(f"{c:>9}" for c in columns) + f"{'topic cov':>10}{'terms w':>9}{'topic m':>9}")
+    print(
+        f"{'fold':<6}"
+        + "".join(f"{c:>9}" for c in columns)
+        + f"{'topic cov':>10}{'terms w':>9}{'2nd w':>7}{'topic m':>9}"
+    )
     per_source: dict[str, Scores] = {}
     for fold in results:
         c, cal = fold.config, fold.calibration
@@ -180,7 +184,8 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
             f"{fold.fold:<6}{c.rrf_k:>9.0f}{c.passages_per_record:>9}{c.named_weight:>9.1f}"
             f"{c.signal_weights.get('dense2', 0):>9.1f}{c.signal_weights.get('bm25', 0):>9.1f}{c.core_weight:>9.1f}"
             f"{cal.min_relevance:>9.3f}{cal.coverage_weight:>9.2f}{cal.min_figure_coverage:>9.2f}"
-            f"{cal.topic_coverage:>10.3f}{cal.topic_terms_weight:>9.2f}{cal.max_topic_margin:>9.4f}"
+            f"{cal.topic_coverage:>10.3f}{cal.topic_terms_weight:>9.2f}{cal.second_weight:>7.1f}"
+            f"{cal.max_topic_margin:>9.4f}"
         )
         for retrieval, p in zip(fold.retrievals, fold.items, strict=True):
             abstained = abstention_reason(retrieval, fold.calibration) is not None

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.answer import abstention_reason, topic_margin
+from bot.answer import abstention_reason, relevance, topic_check_applies, topic_margin
 from bot.normalize import NormalizedQuestion
 from bot.query import Query, read_query
 from bot.ranking import RankingConfig
 from bot.retrieve import Retrieval, Retriever
-from bot.topics import TopicMatch
+from bot.topics import TopicScores, mix
 from eval.score import Gold, same_practice
 from indexer.calibration import Calibration
 
@@ -33,9 +33,15 @@ RANKING_GRID: dict[str, Sequence[object]] = {
     "core_weight": (0.0, 0.5, 1.0),
 }
 COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
-# Coverage below which a topic of the catalog counts as not covered by the corpus (e5's scale: the catalog's topics
-# score 0.83–0.92 against the shipped corpus).
-TOPIC_COVERAGES = (0.85, 0.855, 0.86, 0.865, 0.87, 0.875, 0.88)
+# Coverage below which a topic of the catalog counts as not covered by the corpus, as a percentile of the catalog's
+# coverages (the share of the field's topics taken as absent from the corpus): scale-free, so the same grid serves
+# every model and every mix of models.
+TOPIC_COVERAGE_PERCENTILES = (10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80)
+# Weight of the second dense model in the abstention's cosines (0: the primary alone), see
+# `Calibration.second_weight`. Chosen by an outer cross-validation (eval/README: 0, 1, 2, 3 each fixed, the other
+# knobs chosen per fold; 2 cost least); left free inside each fold it followed the training folds and did worse than
+# any fixed value.
+SECOND_WEIGHT = 2.0
 # Weight of the question's words in the topic check (0: meaning alone), see `Calibration.topic_terms_weight`.
 TOPIC_TERMS_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 FIGURE_COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6)
@@ -54,7 +60,7 @@ class Prepared:
     query: Query
     normalized: NormalizedQuestion
     signals: dict[str, dict[int, float]]
-    topics: tuple[TopicMatch, ...]
+    topics: TopicScores | None
 
 
 def prepare(retriever: Retriever, gold: Iterable[tuple[str, Gold]]) -> list[Prepared]:
@@ -64,7 +70,7 @@ def prepare(retriever: Retriever, gold: Iterable[tuple[str, Gold]]) -> list[Prep
         query = read_query(g.question, retriever.catalog)
         vectors = retriever.encode(normalized.text)
         signals = retriever.signals(normalized.text, None, vectors)
-        topics = retriever.nearest_topics(vectors, normalized.text, query)
+        topics = retriever.topic_scores(vectors, normalized.text, query)
         out.append(Prepared(g, source, query, normalized, signals, topics))
     return out
 
@@ -129,17 +135,20 @@ def abstention_cost(calibration: Calibration, retrievals: Sequence[Retrieval], i
     return cost
 
 
-def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared]) -> Calibration:
+def best_calibration(
+    retrievals: Sequence[Retrieval], items: Sequence[Prepared], second_weight: float = SECOND_WEIGHT
+) -> Calibration:
     """Thresholds with the lowest abstention cost on `items`; each threshold sits midway between two observed
     values, so it does not hug one question. The relevance thresholds and the topic check are chosen in turn
     (each with the other fixed), twice: the relevance cut chosen alone also refuses near misses the topic check
     recognises, at the price of real problems in unusual words."""
-    best = _best_thresholds(retrievals, items, Calibration.model_fields["topic_coverage"].default, 0.0, 1.0)
+    no_topic_check = {"topic_coverage": 0.0, "topic_terms_weight": 0.0, "max_topic_margin": 1.0}
+    best = _best_thresholds(retrievals, items, {**no_topic_check, "second_weight": second_weight})
     best = _best_topic_check(best, retrievals, items)
-    best = _best_thresholds(retrievals, items, best.topic_coverage, best.topic_terms_weight, best.max_topic_margin)
+    best = _best_thresholds(retrievals, items, best.model_dump(include={*no_topic_check, "second_weight"}))
     best = _best_topic_check(best, retrievals, items)
     answerable = sorted(
-        r.top_cosine + best.coverage_weight * r.coverage
+        relevance(r, best)
         for r, p in zip(retrievals, items, strict=True)
         if not p.gold.expect_abstain and p.gold.kind == "similar"
     )
@@ -150,31 +159,30 @@ def best_calibration(retrievals: Sequence[Retrieval], items: Sequence[Prepared])
 
 
 def _best_thresholds(
-    retrievals: Sequence[Retrieval],
-    items: Sequence[Prepared],
-    topic_coverage: float,
-    topic_terms_weight: float,
-    max_topic_margin: float,
+    retrievals: Sequence[Retrieval], items: Sequence[Prepared], fixed: Mapping[str, float]
 ) -> Calibration:
-    """Relevance cut, coverage weight, figure coverage and English cut with the lowest cost, the topic check fixed."""
+    """Relevance cut, coverage weight, figure coverage and English cut with the lowest cost, the topic check and
+    the models' mix (`fixed`) as they are."""
     english = sorted({r.top_cosine for r, p in zip(retrievals, items, strict=True) if p.query.english})
     english_cuts = _midpoints(english) or [0.0]
     best: Calibration | None = None
     best_cost = float("inf")
+    template = Calibration(
+        min_relevance=0, coverage_weight=0, close_relevance=0, min_figure_coverage=0, min_english_cosine=0
+    ).model_copy(update=dict(fixed))
     for weight in COVERAGE_WEIGHTS:
-        values = sorted({r.top_cosine + weight * r.coverage for r in retrievals})
+        values = sorted({relevance(r, template.model_copy(update={"coverage_weight": weight})) for r in retrievals})
         for cut in _midpoints(values):
             for figure in FIGURE_COVERAGES:
                 for english_cut in english_cuts:
-                    calibration = Calibration(
-                        min_relevance=cut,
-                        coverage_weight=weight,
-                        close_relevance=cut,
-                        min_figure_coverage=figure,
-                        min_english_cosine=english_cut,
-                        topic_coverage=topic_coverage,
-                        topic_terms_weight=topic_terms_weight,
-                        max_topic_margin=max_topic_margin,
+                    calibration = template.model_copy(
+                        update={
+                            "min_relevance": cut,
+                            "coverage_weight": weight,
+                            "close_relevance": cut,
+                            "min_figure_coverage": figure,
+                            "min_english_cosine": english_cut,
+                        }
                     )
                     cost = abstention_cost(calibration, retrievals, items)
                     if cost < best_cost - 1e-9:
@@ -184,20 +192,33 @@ def _best_thresholds(
 
 
 def _best_topic_check(base: Calibration, retrievals: Sequence[Retrieval], items: Sequence[Prepared]) -> Calibration:
-    """The topic check's bars (`uncovered_topic`) with the lowest cost, the other thresholds fixed; on ties the
-    smaller terms weight, the larger margin and the lower coverage bar, i.e. the check that refuses less."""
+    """The topic check's knobs (`uncovered_topic`) with the lowest cost, the other thresholds fixed; on ties the
+    smaller terms weight, the larger margin and the lower coverage bar, i.e. the check that refuses less.
+
+    The check only adds refusals to what the other thresholds decide, so each margin is scored at once over all
+    questions: refused = refused without the check, or the check applies and the margin is passed."""
     best, best_cost = base, abstention_cost(base, retrievals, items)
+    without = base.model_copy(update={"topic_coverage": 0.0})  # no topic is uncovered: the check never refuses
+    refused = np.array([abstention_reason(r, without) is not None for r in retrievals])
+    applies = np.array([topic_check_applies(r, base) for r in retrievals])
+    expected = np.array([p.gold.expect_abstain for p in items])
+    catalog = next((r.topics.coverage for r in retrievals if r.topics is not None), None)
+    if catalog is None:
+        return best
+    bars = sorted(
+        {round(float(np.percentile(mix(catalog, base.second_weight), q)), 4) for q in TOPIC_COVERAGE_PERCENTILES}
+    )
     for weight in TOPIC_TERMS_WEIGHTS:
-        for bar in TOPIC_COVERAGES:
+        for bar in bars:
             trial = base.model_copy(update={"topic_coverage": bar, "topic_terms_weight": weight})
-            margins = [
-                next((topic_margin(m, r, trial) for m in r.topics if m.coverage < bar), None) for r in retrievals
-            ]
-            for margin in reversed(_midpoints([m for m in set(margins) if m is not None])):
-                calibration = trial.model_copy(update={"max_topic_margin": margin})
-                cost = abstention_cost(calibration, retrievals, items)
+            found = [topic_margin(r, trial) for r in retrievals]
+            margins = np.array([np.nan if m is None else m for m in found])
+            for margin in reversed(_midpoints([m for m in set(found) if m is not None])):
+                abstained = refused | (applies & (margins > margin))  # nan > x is False
+                cost = float(np.sum(expected & ~abstained) + FALSE_ABSTENTION_COST * np.sum(~expected & abstained))
                 if cost < best_cost - 1e-9:
-                    best, best_cost = calibration, cost
+                    best = trial.model_copy(update={"max_topic_margin": margin})
+                    best_cost = cost
     return best
 
 

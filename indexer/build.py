@@ -47,9 +47,9 @@ from indexer.topics import (
     TopicVectors,
     cached_vectors_name,
     catalog_digest,
-    coverage,
     embed_topics,
     load_topics,
+    measure_catalog,
     read_vectors,
     write_cached_vectors,
     write_topics,
@@ -256,8 +256,10 @@ def _build_locked(
         encode = embed_texts or _configured_encoder(settings, model_name)
         vectors[signal] = _embed_all(passages, todo, reuse, encode, progress, model_name)
         embedded = max(embedded, len(todo))
-    topic_vectors = _topic_vectors(settings, topics, models["dense"], embed_texts)
-    topic_coverage = coverage(topic_vectors.query, vectors["dense"])
+    catalog = measure_catalog(
+        {signal: _topic_vectors(settings, topics, model_name, embed_texts) for signal, model_name in models.items()},
+        vectors,
+    )
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = builds_dir(data_dir) / build_id
@@ -298,7 +300,7 @@ def _build_locked(
         for signal, signal_vectors in vectors.items():
             write_collection(client, collection_name(settings, build_id, signal), passages, signal_vectors)
         BuildFiles(target).write(manifest, records, passages, vectors)
-        write_topics(target, topics, topic_vectors, topic_coverage)
+        write_topics(target, topics, catalog)
         switch_current(data_dir, build_id)
     except BaseException:
         remove_build(settings, data_dir, build_id)
@@ -338,8 +340,8 @@ def _topic_vectors(
     model_name: str,
     embed_texts: Callable[[list[str]], np.ndarray] | None,
 ) -> TopicVectors:
-    """The catalog's vectors of the primary model; they depend on neither the corpus nor the build, so they are
-    kept in the model cache and embedded once per catalog and model."""
+    """The catalog's vectors of one dense model; they depend on neither the corpus nor the build, so they are kept
+    in the model cache and embedded once per catalog and model."""
     if embed_texts is not None:  # a stand-in encoder (tests): never cached
         return embed_topics(topics, embed_texts, embed_texts)
     cache = settings.model_cache_dir / "topics" / cached_vectors_name(model_name, topics)

@@ -19,7 +19,8 @@ CALIBRATION_PATH = Path(__file__).resolve().parent / "calibration.json"
 
 
 class Calibration(BaseModel):
-    """relevance = best cosine (primary model) in the best record + coverage_weight × its topic-term coverage."""
+    """relevance = best cosine in the best record (the dense models mixed) + coverage_weight × its topic-term
+    coverage."""
 
     # Below this the corpus has nothing on the topic: abstain.
     min_relevance: float = Field(ge=-1, le=3)
@@ -38,6 +39,10 @@ class Calibration(BaseModel):
     topic_coverage: float = Field(0.0, ge=0, le=1)
     topic_terms_weight: float = Field(0.0, ge=0, le=1)
     max_topic_margin: float = Field(1.0, ge=-1, le=2)
+    # Every cosine above (the best practice's, the topics') mixes the dense models on the primary's scale
+    # (`bot.topics.mix`): the primary weighs 1, the second model this. 0: the primary alone (also without a catalog,
+    # whose build supplies the scale).
+    second_weight: float = Field(0.0, ge=0, le=5)
     note: str = ""
 
 

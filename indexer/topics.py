@@ -4,9 +4,9 @@ A gestor asking about teachers' pay, school transport or a disciplinary procedur
 corpus's practices, and the best practice's cosine is as high for both (e5 scores unrelated texts of the same field
 ~0.85). What separates them is a reference: `prompts/topics.toml` describes the topics of the field (written from
 general knowledge of the Peruvian sector, not from the corpus or the questions). At index time each topic searches
-the corpus as a question would; its best cosine is its *coverage*. At question time, a question much closer to a
-topic the corpus does not cover than to any practice is about that topic (`bot.topics`). A new practice that covers
-a topic raises its coverage at the next build: nothing is hard-wired to today's corpus.
+the corpus as a question would, by each dense model; its best cosine is its *coverage*. At question time, a question
+much closer to a topic the corpus does not cover than to any practice is about that topic (`bot.topics`). A new
+practice that covers a topic raises its coverage at the next build: nothing is hard-wired to today's corpus.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 TOPICS_FILE = "topics.json"
-TOPIC_VECTORS_FILE = "topics.npy"
 
 
 class BadCatalog(Exception):
@@ -88,21 +87,66 @@ def embed_topics(
     )
 
 
-def coverage(topic_queries: np.ndarray, passage_vectors: np.ndarray) -> np.ndarray:
-    """Each topic's best cosine with the corpus's passages (unit vectors): how well the corpus answers it."""
-    if not len(topic_queries) or not len(passage_vectors):
-        return np.zeros(len(topic_queries), dtype=np.float32)
-    return np.asarray((topic_queries @ passage_vectors.T).max(axis=1), dtype=np.float32)
+@dataclass
+class ModelTopics:
+    """One dense model's reading of the catalog: its vectors, each topic's coverage (on the model's own scale) and
+    the line that puts the model's cosines on the primary model's scale (`cosine_scale`)."""
+
+    vectors: TopicVectors
+    coverage: np.ndarray
+    scale: tuple[float, float] = (1.0, 0.0)  # primary-scale cosine = slope × cosine + offset
 
 
-def write_topics(folder: Path, topics: list[Topic], vectors: TopicVectors, covered: np.ndarray) -> None:
-    """The build's copy: labels, texts and coverage (JSON), the passage-side and query-side vectors (npy)."""
+def cosine_scale(primary: np.ndarray, other: np.ndarray) -> tuple[float, float]:
+    """The line that maps a model's cosines onto the primary's: the same cosines (the catalog's topics against the
+    corpus's passages, by each model) given the same mean and spread. Models disagree on scale (e5 scores unrelated
+    texts of the field ~0.8, USE ~0.1) but their cosines can be mixed once on one scale."""
+    spread = float(other.std())
+    if not primary.size or not other.size or spread <= 0:
+        return (1.0, 0.0)
+    slope = float(primary.std()) / spread
+    return (round(slope, 6), round(float(primary.mean()) - slope * float(other.mean()), 6))
+
+
+def measure_catalog(vectors: dict[str, TopicVectors], passages: dict[str, np.ndarray]) -> dict[str, ModelTopics]:
+    """Each dense model's coverage of every topic (its best cosine with the corpus's passages: how well the corpus
+    answers it) and its scale against the primary model (the first signal)."""
+    cosines = {
+        signal: v.query @ passages[signal].T if len(v.query) and len(passages[signal]) else np.zeros((len(v.query), 0))
+        for signal, v in vectors.items()
+    }
+    primary = next(iter(cosines.values()), np.zeros((0, 0)))
+    return {
+        signal: ModelTopics(
+            vectors[signal],
+            np.asarray(c.max(axis=1) if c.size else np.zeros(len(c)), dtype=np.float32),
+            cosine_scale(primary, c) if n else (1.0, 0.0),
+        )
+        for n, (signal, c) in enumerate(cosines.items())
+    }
+
+
+def write_topics(folder: Path, topics: list[Topic], models: dict[str, ModelTopics]) -> None:
+    """The build's copy: labels, texts, each model's coverage and scale (JSON), each model's passage-side and
+    query-side vectors (one npy per dense signal). `models` is keyed by dense signal, the primary first."""
     rows = [
-        {"id": t.id, "label": t.label, "text": t.text, "coverage": round(float(c), 4)}
-        for t, c in zip(topics, covered, strict=True)
+        {
+            "id": t.id,
+            "label": t.label,
+            "text": t.text,
+            "coverage": {signal: round(float(m.coverage[n]), 4) for signal, m in models.items()},
+        }
+        for n, t in enumerate(topics)
     ]
-    (folder / TOPICS_FILE).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    np.save(folder / TOPIC_VECTORS_FILE, _stacked(vectors))
+    scales = {signal: list(m.scale) for signal, m in models.items()}
+    payload = {"scales": scales, "topics": rows}
+    (folder / TOPICS_FILE).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    for signal, m in models.items():
+        np.save(folder / _vectors_file(signal), _stacked(m.vectors))
+
+
+def _vectors_file(signal: str) -> str:
+    return f"topics-{re.sub(r'[^A-Za-z0-9_]+', '_', signal)}.npy"
 
 
 def cached_vectors_name(model: str, topics: list[Topic]) -> str:
@@ -135,11 +179,26 @@ def write_cached_vectors(path: Path, vectors: TopicVectors) -> None:
         os.replace(tmp, path)
 
 
-def read_topic_vectors(folder: Path) -> tuple[list[dict[str, Any]], TopicVectors] | None:
+@dataclass
+class StoredTopics:
+    """A build's catalog: its rows (id, label, text, coverage per signal) and each dense signal's reading."""
+
+    rows: list[dict[str, Any]]
+    models: dict[str, ModelTopics]
+
+
+def read_stored_topics(folder: Path) -> StoredTopics | None:
     """A build's topics and vectors, or None when it has none (built before the catalog, or catalog empty)."""
     try:
-        rows = json.loads((folder / TOPICS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        payload = json.loads((folder / TOPICS_FILE).read_text(encoding="utf-8"))
+        rows = payload["topics"]
+        models: dict[str, ModelTopics] = {}
+        for signal, scale in payload["scales"].items():
+            vectors = read_vectors(folder / _vectors_file(signal), len(rows))
+            if vectors is None:
+                return None
+            coverage = np.array([float(r["coverage"][signal]) for r in rows], dtype=np.float32)
+            models[signal] = ModelTopics(vectors, coverage, (float(scale[0]), float(scale[1])))
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-    vectors = read_vectors(folder / TOPIC_VECTORS_FILE, len(rows)) if isinstance(rows, list) else None
-    return (rows, vectors) if vectors is not None else None
+    return StoredTopics(rows, models) if models else None

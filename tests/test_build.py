@@ -18,7 +18,7 @@ from bot.service import Assistant
 from bpge.settings import TOPICS_FILE
 from indexer.build import build_index
 from indexer.store import IndexMissing, StoreUnavailable, builds_dir, current_build_id, current_files
-from indexer.topics import BadCatalog, load_topics, read_topic_vectors
+from indexer.topics import BadCatalog, load_topics, read_stored_topics
 from tests.support import CORPUS, ROOT, free_port, make_settings
 
 CORPUS_FILE = CORPUS / "ficha-dre-pasco-gestion-educativa-con-impacto.txt"
@@ -319,15 +319,20 @@ def test_build_from_originals_reports_what_happened(tmp_path: Path):
 
 
 def test_the_build_measures_each_topic_of_the_catalog_against_the_corpus(shipped_data_dir: Path):
-    stored = read_topic_vectors(current_files(shipped_data_dir).path)
+    stored = read_stored_topics(current_files(shipped_data_dir).path)
     assert stored is not None
-    rows, vectors = stored
-    assert len(rows) == len(load_topics(TOPICS_FILE)) == vectors.passage.shape[0] == vectors.query.shape[0]
-    coverage = {r["id"]: r["coverage"] for r in rows}
-    # subjects of the corpus's practices are covered better than topics of the field it never mentions
+    assert list(stored.models) == ["dense", "dense2"]  # e5 and USE, the primary first
+    for model in stored.models.values():
+        assert len(stored.rows) == len(load_topics(TOPICS_FILE)) == len(model.vectors.passage) == len(model.coverage)
+    # subjects of the corpus's practices are covered better than topics of the field it never mentions, by each model
     told = ("redes_educativas", "pat_planificacion", "plan_gestion_riesgo_ie")
     untold = ("cese_pensiones", "ejecucion_gasto_siaf", "transporte_escolar_urbano")
-    assert min(coverage[t] for t in told) > max(coverage[t] for t in untold)
+    for signal in stored.models:
+        coverage = {r["id"]: r["coverage"][signal] for r in stored.rows}
+        assert min(coverage[t] for t in told) > max(coverage[t] for t in untold), signal
+    # USE's cosines put on e5's scale: USE scores unrelated texts far lower, so its line lifts and stretches them
+    slope, offset = stored.models["dense2"].scale
+    assert 0 < slope < 1 and 0.5 < offset < 1
 
 
 def test_an_edited_topic_catalog_is_measured_at_the_next_build(tmp_path: Path):
@@ -346,8 +351,8 @@ def test_an_edited_topic_catalog_is_measured_at_the_next_build(tmp_path: Path):
         fh.write(entry.format(id="lectura", label="la lectura", text="Estudiantes que no comprenden lo que leen."))
     second = build_index(settings)
     assert not second.unchanged and second.build != first.build and second.embedded == 0  # passages reused
-    stored = read_topic_vectors(current_files(tmp_path / "data").path)
-    assert stored is not None and [r["id"] for r in stored[0]] == ["pagos", "lectura"]
+    stored = read_stored_topics(current_files(tmp_path / "data").path)
+    assert stored is not None and [r["id"] for r in stored.rows] == ["pagos", "lectura"]
 
     catalog.write_text("[[topic]\nid = 1\n", encoding="utf-8")  # a broken hand edit stops the build, says where
     with pytest.raises(BadCatalog, match=r"topics\.toml"):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.answer import abstention_reason, is_close_only, uncovered_topic
 from bot.query import Query
 from bot.retrieve import RecordHits, Retrieval
-from bot.topics import TopicMatch
+from bot.topics import TopicScores
 from indexer.calibration import Calibration, load_calibrations
 from indexer.models import ExpertCommentary, Record, Section
 
@@ -20,8 +21,23 @@ CALIBRATION = Calibration(
     topic_coverage=0.86,
     max_topic_margin=0.03,
 )
-PAY = TopicMatch("el pago de remuneraciones a docentes contratados", cosine=0.92, coverage=0.84)  # not covered
-WELLBEING = TopicMatch("el bienestar socioemocional de los estudiantes", cosine=0.93, coverage=0.90)  # covered
+PAY = "el pago de remuneraciones a docentes contratados"
+WELLBEING = "el bienestar socioemocional de los estudiantes"
+
+
+def topics(*rows: tuple[str, float, float, float]) -> TopicScores:
+    """(label, the question's cosine with the topic, the topic's coverage, share of the question's terms in it),
+    read by the primary model alone."""
+    return TopicScores(
+        [r[0] for r in rows],
+        np.array([[r[1]] for r in rows]),
+        np.array([[r[2]] for r in rows]),
+        np.array([r[3] for r in rows]),
+    )
+
+
+ABOUT_PAY = topics((PAY, 0.92, 0.84, 0.0))  # not covered
+ABOUT_WELLBEING = (WELLBEING, 0.93, 0.90, 0.0)  # covered
 
 
 def query(text: str = "pregunta", **kw: object) -> Query:
@@ -55,6 +71,7 @@ def retrieval(q: Query, cosine: float, coverage: float = 0.0, passage_coverage: 
         records=[RecordHits(rec, 1.0, [])],
         named=frozenset(q.office_records or by_region),
         top_cosine=cosine,
+        top_cosines=kw.pop("top_cosines", (cosine,)),  # type: ignore[arg-type]
         coverage=coverage,
         passage_coverage=passage_coverage,
         **kw,  # type: ignore[arg-type]
@@ -74,13 +91,13 @@ def test_relevance_decides_for_unnamed_topics() -> None:
 def test_a_question_about_a_topic_the_corpus_does_not_cover_is_refused_naming_it() -> None:
     """«a los profes contratados les pagan con dos meses de atraso»: e5 finds a practice at 0.87, but the question is
     0.92 from the catalog's «pago de remuneraciones», a topic no practice comes near."""
-    about_pay = retrieval(query(), 0.87, 0.3, topics=(PAY,))
+    about_pay = retrieval(query(), 0.87, 0.3, topics=ABOUT_PAY)
     assert uncovered_topic(about_pay, CALIBRATION) == PAY
     assert abstention_reason(about_pay, CALIBRATION) == "topic"
 
 
 def test_a_topic_within_the_margin_of_the_best_practice_is_answered() -> None:
-    near_a_practice = retrieval(query(), 0.90, 0.3, topics=(PAY,))  # 0.92 − 0.90 = 0.02 ≤ 0.03
+    near_a_practice = retrieval(query(), 0.90, 0.3, topics=ABOUT_PAY)  # 0.92 − 0.90 = 0.02 ≤ 0.03
     assert uncovered_topic(near_a_practice, CALIBRATION) is None
     assert abstention_reason(near_a_practice, CALIBRATION) is None
 
@@ -88,33 +105,50 @@ def test_a_topic_within_the_margin_of_the_best_practice_is_answered() -> None:
 def test_the_questions_own_words_weigh_in_the_topic_check() -> None:
     """«la ejecución del gasto en el SIAF va lenta»: its words are in the topic's text, not in the best practice."""
     worded = CALIBRATION.model_copy(update={"topic_terms_weight": 0.3})
-    pay = TopicMatch(PAY.label, cosine=0.89, coverage=0.84, terms=0.6)
-    words_in_topic = retrieval(query(), 0.87, 0.2, topics=(pay,))
+    pay = topics((PAY, 0.89, 0.84, 0.6))
+    words_in_topic = retrieval(query(), 0.87, 0.2, topics=pay)
     assert abstention_reason(words_in_topic, CALIBRATION) is None  # meaning alone: 0.02, within the 0.03 margin
     assert abstention_reason(words_in_topic, worded) == "topic"  # 0.02 + 0.3 × (0.6 − 0.2) = 0.14
-    words_in_practice = retrieval(query(), 0.87, 0.8, topics=(pay,))  # 0.02 + 0.3 × (0.6 − 0.8) = −0.04
+    words_in_practice = retrieval(query(), 0.87, 0.8, topics=pay)  # 0.02 + 0.3 × (0.6 − 0.8) = −0.04
     assert abstention_reason(words_in_practice, worded) is None
 
 
 def test_covered_topics_are_passed_over_for_the_nearest_uncovered_one() -> None:
     """The nearest topic is one the corpus covers: the question is judged by the nearest uncovered one."""
-    covered_first = retrieval(query(), 0.87, 0.3, topics=(WELLBEING, PAY))
+    covered_first = retrieval(query(), 0.87, 0.3, topics=topics(ABOUT_WELLBEING, (PAY, 0.92, 0.84, 0.0)))
     assert uncovered_topic(covered_first, CALIBRATION) == PAY
-    only_covered = retrieval(query(), 0.87, 0.3, topics=(WELLBEING,))
+    only_covered = retrieval(query(), 0.87, 0.3, topics=topics(ABOUT_WELLBEING))
     assert abstention_reason(only_covered, CALIBRATION) is None
 
 
+def test_a_second_model_weighs_in_the_topic_check_on_the_primarys_scale() -> None:
+    """e5 alone finds the question as near its best practice as the uncovered topic; USE puts it nearer the topic.
+    With the second model's weight the mixed cosines decide, both on e5's scale."""
+    both = TopicScores([PAY], np.array([[0.89, 0.95]]), np.array([[0.84, 0.84]]), np.array([0.0]))
+    r = retrieval(query(), 0.87, 0.3, topics=both, top_cosines=(0.87, 0.85))
+    assert abstention_reason(r, CALIBRATION) is None  # e5 alone: 0.02, within the 0.03 margin
+    mixed = CALIBRATION.model_copy(update={"second_weight": 1.0})
+    assert uncovered_topic(r, mixed) == PAY  # (0.89 + 0.95) / 2 − (0.87 + 0.85) / 2 = 0.06
+    covered_by_second = TopicScores([PAY], np.array([[0.89, 0.95]]), np.array([[0.84, 0.90]]), np.array([0.0]))
+    assert (
+        uncovered_topic(retrieval(query(), 0.87, 0.3, topics=covered_by_second, top_cosines=(0.87, 0.85)), mixed)
+        is None
+    )
+    # a retrieval read by fewer models than the catalog (another build): no topic reading
+    assert uncovered_topic(retrieval(query(), 0.87, 0.3, topics=both), mixed) is None
+
+
 def test_the_topic_check_never_refuses_a_named_practice_or_without_calibration() -> None:
-    named = retrieval(query(office_records={"p1"}), 0.80, 0.3, topics=(PAY,))
+    named = retrieval(query(office_records={"p1"}), 0.80, 0.3, topics=ABOUT_PAY)
     assert abstention_reason(named, CALIBRATION) is None
     old_build = Calibration.model_validate(
         {
             k: v
             for k, v in CALIBRATION.model_dump().items()
-            if k not in {"topic_coverage", "topic_terms_weight", "max_topic_margin"}
+            if k not in {"topic_coverage", "topic_terms_weight", "max_topic_margin", "second_weight"}
         }
     )
-    assert abstention_reason(retrieval(query(), 0.87, 0.3, topics=(PAY,)), old_build) is None
+    assert abstention_reason(retrieval(query(), 0.87, 0.3, topics=ABOUT_PAY), old_build) is None
 
 
 def test_every_topic_word_in_one_practice_is_answered() -> None:
