@@ -7,7 +7,7 @@ passage that is returned among the sources, followed by that source's number.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,24 +88,33 @@ def topic_margin(retrieval: Retrieval, calibration: Calibration) -> float | None
     return None if found is None else float(found[1][0])
 
 
+def _about(retrieval: Retrieval, calibration: Calibration) -> tuple[Sequence[str], np.ndarray, np.ndarray] | None:
+    """The catalog's labels with `_nearest_uncovered`'s order and margins when the nearest uncovered topic is passed
+    by the margin (the question is about it); None otherwise."""
+    found = _nearest_uncovered(retrieval, calibration)
+    if found is None or retrieval.topics is None or found[1][0] <= calibration.max_topic_margin:
+        return None
+    return retrieval.topics.labels, found[0], found[1]
+
+
 def uncovered_topics(retrieval: Retrieval, calibration: Calibration) -> list[str]:
     """The labels of the topics the corpus does not cover that a question is about, closest first: empty unless the
     nearest uncovered topic of the field's catalog is nearer to the question than the best practice by the margin;
     then every uncovered topic that is (what a refusal names)."""
-    found = _nearest_uncovered(retrieval, calibration)
-    if found is None or found[1][0] <= calibration.max_topic_margin:
+    about = _about(retrieval, calibration)
+    if about is None:
         return []
-    assert retrieval.topics is not None
-    order, margins = found
-    return [retrieval.topics.labels[i] for i, m in zip(order, margins, strict=True) if m > calibration.max_topic_margin]
+    labels, order, margins = about
+    return [labels[i] for i, m in zip(order, margins, strict=True) if m > calibration.max_topic_margin]
 
 
 def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> str | None:
     """The topic a question is about when the corpus does not cover it (the first of `uncovered_topics`)."""
-    found = _nearest_uncovered(retrieval, calibration)
-    if found is None or found[1][0] <= calibration.max_topic_margin or retrieval.topics is None:
+    about = _about(retrieval, calibration)
+    if about is None:
         return None
-    return retrieval.topics.labels[found[0][0]]
+    labels, order, _ = about
+    return labels[order[0]]
 
 
 def _settled(retrieval: Retrieval, calibration: Calibration) -> tuple[bool, str | None]:

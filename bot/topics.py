@@ -60,8 +60,7 @@ class TopicMap:
 
     def onto_primary(self, signal: str, cosine: float) -> float:
         """A cosine of the dense signal `signal` on the primary model's scale."""
-        slope, offset = self.models[signal].scale
-        return slope * cosine + offset
+        return float(_onto_primary(self.models[signal].scale, np.array(cosine)))
 
     def scores(
         self, vectors: Mapping[str, np.ndarray], share: Callable[[frozenset[str]], float] = lambda terms: 0.0
