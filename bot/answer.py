@@ -7,7 +7,7 @@ passage that is returned among the sources, followed by that source's number.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +17,7 @@ from bot.retrieve import Hit, RecordHits, Retrieval
 from bot.schemas import Answer, Finding, Statement
 from bot.sources import Source, record_label
 from bot.texts import text
-from bot.topics import mix
+from bot.topics import TopicScores, mix
 from bot.windows import SectionWindows
 from indexer.calibration import Calibration
 from indexer.models import EXPERT_SECTIONS, Record
@@ -88,24 +88,30 @@ def topic_margin(retrieval: Retrieval, calibration: Calibration) -> float | None
     return None if found is None else float(found[1][0])
 
 
-def _about(retrieval: Retrieval, calibration: Calibration) -> tuple[Sequence[str], np.ndarray, np.ndarray] | None:
-    """The catalog's labels with `_nearest_uncovered`'s order and margins when the nearest uncovered topic is passed
-    by the margin (the question is about it); None otherwise."""
+def _about(retrieval: Retrieval, calibration: Calibration) -> tuple[TopicScores, np.ndarray, np.ndarray] | None:
+    """The question's topic scores with `_nearest_uncovered`'s order and margins when the nearest uncovered topic is
+    passed by the margin (the question is about it); None otherwise."""
     found = _nearest_uncovered(retrieval, calibration)
     if found is None or retrieval.topics is None or found[1][0] <= calibration.max_topic_margin:
         return None
-    return retrieval.topics.labels, found[0], found[1]
+    return retrieval.topics, found[0], found[1]
 
 
 def uncovered_topics(retrieval: Retrieval, calibration: Calibration) -> list[str]:
     """The labels of the topics the corpus does not cover that a question is about, closest first: empty unless the
-    nearest uncovered topic of the field's catalog is nearer to the question than the best practice by the margin;
-    then every uncovered topic that is (what a refusal names)."""
+    nearest uncovered topic of the catalog is nearer to the question than the best practice by the margin; then
+    every uncovered topic that is, of the nearest one's kind (outside education management or within it: a refusal
+    names one kind)."""
     about = _about(retrieval, calibration)
     if about is None:
         return []
-    labels, order, margins = about
-    return [labels[i] for i, m in zip(order, margins, strict=True) if m > calibration.max_topic_margin]
+    scores, order, margins = about
+    outside = order[0] in scores.outside
+    return [
+        scores.labels[i]
+        for i, m in zip(order, margins, strict=True)
+        if m > calibration.max_topic_margin and (i in scores.outside) == outside
+    ]
 
 
 def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> str | None:
@@ -113,8 +119,8 @@ def uncovered_topic(retrieval: Retrieval, calibration: Calibration) -> str | Non
     about = _about(retrieval, calibration)
     if about is None:
         return None
-    labels, order, _ = about
-    return labels[order[0]]
+    scores, order, _ = about
+    return scores.labels[order[0]]
 
 
 def _settled(retrieval: Retrieval, calibration: Calibration) -> tuple[bool, str | None]:
@@ -155,10 +161,13 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
     Only when nothing is close: a question in unusual words about a topic the corpus covers is answered with
     the closest practices (see `is_close_only`)."""
     settled, reason = _settled(retrieval, calibration)
+    about = _about(retrieval, calibration)
+    outside = about is not None and about[1][0] in about[0].outside
     if settled:
-        return reason
-    if uncovered_topic(retrieval, calibration) is not None:
-        return "topic"
+        # «¿cuánto cuesta un celular?» asks a figure no practice gives, but it is no question for the corpus
+        return "outside" if reason == "no_figure" and outside else reason
+    if about is not None:
+        return "outside" if outside else "topic"
     if retrieval.coverage >= FULL_COVERAGE:
         return None  # every topic word is in the best practice (a person's full name, a title): it is about it
     return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"
@@ -233,10 +242,10 @@ class AnswerComposer:
     def abstain(self, question: str, retrieval: Retrieval | None, reason: str) -> Answer:
         if reason == "region" and retrieval is not None:
             message = text("abstain_region", regions=", ".join(retrieval.missing_regions), covered=self._covered())
-        elif reason == "topic" and retrieval is not None:
+        elif reason in {"topic", "outside"} and retrieval is not None:
             labels = uncovered_topics(retrieval, self.calibration)[:2]
             topics = text("topics_two", first=labels[0], second=labels[1]) if len(labels) > 1 else labels[0]
-            message = text("abstain_topic", topics=topics, covered=self._covered())
+            message = text(f"abstain_{reason}", topics=topics, covered=self._covered())
         elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:
             named = named_records(retrieval)
             record = named[0] if named else retrieval.records[0].record

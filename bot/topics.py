@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.language import analyze
-from indexer.topics import ModelTopics, read_stored_topics
+from indexer.topics import OUTSIDE_AREA, ModelTopics, read_stored_topics
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class TopicScores:
     cosine: np.ndarray  # (topics, models): the question's cosine with each topic's text
     coverage: np.ndarray  # (topics, models): each topic's best cosine with the corpus's passages
     terms: np.ndarray  # (topics,): IDF-weighted share of the question's terms found in each topic's text
+    outside: frozenset[int] = frozenset()  # the topics outside education management (`indexer.topics.OUTSIDE_AREA`)
 
 
 def mix(cosines: np.ndarray, second_weight: float) -> np.ndarray:
@@ -41,8 +42,15 @@ class TopicMap:
     """Each dense model's passage-side vectors of the catalog, with the topics' labels and coverage and the line that
     puts the model's cosines on the primary's scale."""
 
-    def __init__(self, labels: list[str], models: dict[str, ModelTopics], texts: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        labels: list[str],
+        models: dict[str, ModelTopics],
+        texts: list[str] | None = None,
+        areas: list[str] | None = None,
+    ) -> None:
         self.labels = labels
+        self.outside = frozenset(n for n, area in enumerate(areas or []) if area == OUTSIDE_AREA)
         self.models = models  # dense signal → its reading, the primary first
         self.signals = list(models)
         self.coverage = np.stack(
@@ -56,7 +64,8 @@ class TopicMap:
         if stored is None or not stored.rows:
             return None
         labels = [str(r["label"]) for r in stored.rows]
-        return cls(labels, stored.models, [str(r.get("text", "")) for r in stored.rows])
+        texts = [str(r.get("text", "")) for r in stored.rows]
+        return cls(labels, stored.models, texts, [str(r.get("area", "")) for r in stored.rows])
 
     def onto_primary(self, signal: str, cosine: float) -> float:
         """A cosine of the dense signal `signal` on the primary model's scale."""
@@ -78,7 +87,11 @@ class TopicMap:
                 return None
             columns.append(_onto_primary(model.scale, model.vectors.passage @ vector))
         return TopicScores(
-            self.labels, np.stack(columns, axis=1), self.coverage, np.array([share(t) for t in self.terms])
+            self.labels,
+            np.stack(columns, axis=1),
+            self.coverage,
+            np.array([share(t) for t in self.terms]),
+            self.outside,
         )
 
 

@@ -26,6 +26,9 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 TOPICS_FILE = "topics.json"
+# The area of the catalog's topics outside education management (prices, sport, the weather…): a question nearest one
+# of them is told what the assistant is for, not which management topics the corpus lacks.
+OUTSIDE_AREA = "fuera_de_ambito"
 
 
 class BadCatalog(Exception):
@@ -132,6 +135,7 @@ def write_topics(folder: Path, topics: list[Topic], models: dict[str, ModelTopic
     rows = [
         {
             "id": t.id,
+            "area": t.area,
             "label": t.label,
             "text": t.text,
             "coverage": {signal: round(float(m.coverage[n]), 4) for signal, m in models.items()},

@@ -126,7 +126,7 @@ def test_followup_on_the_page_names_its_practice(page: Any) -> None:
 def test_off_topic_question_shows_abstention(page: Any) -> None:
     answer = ask(page, "¿Cuál es la receta del ceviche?")
     assert "abstained" in (answer.get_attribute("class") or "")
-    assert "No encontré" in answer.inner_text()
+    assert "fuera de la gestión educativa" in answer.inner_text()
     assert page.locator("#answer button.cite").count() == 0
     assert page.locator("#sources-block").is_hidden()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.answer import abstention_reason, is_close_only, uncovered_topic
+from bot.answer import abstention_reason, is_close_only, uncovered_topic, uncovered_topics
 from bot.query import Query
 from bot.retrieve import RecordHits, Retrieval
 from bot.topics import TopicScores
@@ -94,6 +94,35 @@ def test_a_question_about_a_topic_the_corpus_does_not_cover_is_refused_naming_it
     about_pay = retrieval(query(), 0.87, 0.3, topics=ABOUT_PAY)
     assert uncovered_topic(about_pay, CALIBRATION) == PAY
     assert abstention_reason(about_pay, CALIBRATION) == "topic"
+
+
+def test_a_question_outside_education_management_is_told_so_naming_only_such_topics() -> None:
+    """«¿a cuánto está el dólar hoy?»: nearest the catalog's topic outside the field (its area is
+    `fuera_de_ambito`); the refusal names the outside topics near it, not the management topics also passed."""
+    prices, sport = "la economía y las finanzas personales", "los deportes"
+    scores = TopicScores(
+        [PAY, prices, sport],
+        np.array([[0.90], [0.95], [0.91]]),
+        np.array([[0.84], [0.70], [0.72]]),
+        np.zeros(3),
+        outside=frozenset({1, 2}),
+    )
+    dollar = retrieval(query(), 0.86, 0.1, topics=scores)
+    assert abstention_reason(dollar, CALIBRATION) == "outside"
+    assert uncovered_topics(dollar, CALIBRATION) == [prices, sport]  # PAY (0.90) is passed too, but of the field
+    # a figure no practice gives («¿cuánto cuesta…?»): still told it is outside the field, not that a practice lacks it
+    price = retrieval(query(asks_figure=True), 0.86, 0.1, passage_coverage=0.0, topics=scores)
+    assert abstention_reason(price, CALIBRATION) == "outside"
+    assert abstention_reason(retrieval(query(asks_figure=True), 0.86, 0.1, passage_coverage=0.0), CALIBRATION) == (
+        "no_figure"
+    )
+    # nearest a topic of the field: a management refusal that names only the field's topics
+    nearer_pay = TopicScores(
+        [PAY, prices], np.array([[0.96], [0.93]]), np.array([[0.84], [0.70]]), np.zeros(2), outside=frozenset({1})
+    )
+    pay = retrieval(query(), 0.86, 0.1, topics=nearer_pay)
+    assert abstention_reason(pay, CALIBRATION) == "topic"
+    assert uncovered_topics(pay, CALIBRATION) == [PAY]
 
 
 def test_a_topic_within_the_margin_of_the_best_practice_is_answered() -> None:

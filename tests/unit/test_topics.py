@@ -10,6 +10,7 @@ import pytest
 from bot.topics import TopicMap, mix
 from bpge.settings import TOPICS_FILE
 from indexer.topics import (
+    OUTSIDE_AREA,
     BadCatalog,
     ModelTopics,
     TopicVectors,
@@ -35,6 +36,7 @@ def unit(rows: list[list[float]]) -> np.ndarray:
 def test_the_shipped_catalog_reads_well_after_its_message() -> None:
     topics = load_topics(TOPICS_FILE)
     assert len(topics) >= 150
+    assert 10 <= sum(t.area == OUTSIDE_AREA for t in topics) < len(topics) / 4  # mostly the field's own topics
     assert len({t.id for t in topics}) == len(topics)
     for t in topics:
         assert t.label.startswith(ARTICLES), t.id  # «Su consulta parece tratar de {label}»
@@ -159,5 +161,11 @@ def test_vectors_round_trip_through_the_cache_and_the_build(tmp_path: Path) -> N
     assert stored.models["dense2"].scale == (0.2, 0.8)
     assert stored.models["dense2"].coverage == pytest.approx([0.3, 0.2])
     assert "/" not in cached_vectors_name("intfloat/multilingual-e5-small", topics)
+    outside = topics[1].model_copy(update={"area": OUTSIDE_AREA})
+    write_topics(tmp_path, [topics[0], outside], models)
+    read = TopicMap.from_build(tmp_path)
+    assert read is not None and read.outside == frozenset({1})  # the area travels with the build
+    scores = read.scores({"dense": vectors.passage[0], "dense2": second.passage[0]})
+    assert scores is not None and scores.outside == frozenset({1})
     (tmp_path / "topics-dense2.npy").unlink()
     assert read_stored_topics(tmp_path) is None  # a model's vectors missing: no catalog rather than half of one

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import eval.tuning as tuning
-from bot.answer import abstention_reason
+from bot.answer import abstention_reason, relevance
 from bot.normalize import NormalizedQuestion
 from bot.query import Query
 from bot.retrieve import RecordHits, Retrieval
@@ -22,10 +22,26 @@ LABELS = ["el pago de remuneraciones", "el bienestar socioemocional"]  # the fir
 
 
 def case(
-    n: int, near_miss: bool, topic: tuple[float, float], practice: tuple[float, float]
+    n: int,
+    near_miss: bool,
+    topic: tuple[float, float],
+    practice: tuple[float, float],
+    coverage: float = 0.3,
+    figure: bool = False,
+    english: bool = False,
 ) -> tuple[Retrieval, Prepared]:
     """A question read by two models: its cosines (e5, USE on e5's scale) with the pay topic and its best practice."""
-    q = Query("pregunta", "pregunta", [], set(), set(), wants_figure=False, wants_person=False)
+    q = Query(
+        "pregunta",
+        "pregunta",
+        [],
+        set(),
+        set(),
+        wants_figure=figure,
+        wants_person=False,
+        asks_figure=figure,
+        english=english,
+    )
     section = Section(type="problem", heading="Problema", text="x", document="d.txt", lines=(1, 1))
     scores = TopicScores(
         LABELS,
@@ -37,7 +53,8 @@ def case(
         q,
         [RecordHits(Record(id="p1", kind="practice", title="Práctica", sections=[section]), 1.0, [])],
         top_cosine=practice[0],
-        coverage=0.3,
+        coverage=coverage,
+        passage_coverage=coverage,
         topics=scores,
         top_cosines=practice,
     )
@@ -71,3 +88,42 @@ def test_the_relevance_cut_is_chosen_on_the_mixed_cosine() -> None:
     assert chosen.second_weight == 2.0
     assert abstention_cost(chosen, retrievals, items) == 0
     assert abstention_cost(tuning.best_calibration(retrievals, items, second_weight=0.0), retrievals, items) > 0
+
+
+def test_the_thresholds_scored_at_once_are_the_cheapest_of_the_grid() -> None:
+    """The vectorised search of the relevance cut, coverage weight, figure coverage and English cut finds a
+    calibration as cheap as trying every point of the grid with `abstention_cost` (figure and English questions
+    included, settled before the cut)."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for n in range(40):
+        near_miss = n % 3 == 0
+        practice = float(rng.uniform(0.78, 0.86) - (0.02 if near_miss else 0.0))
+        cases.append(
+            case(
+                n,
+                near_miss,
+                (0.70, 0.70),
+                (practice, float(rng.uniform(0.78, 0.88))),
+                coverage=float(rng.uniform(0.0, 0.9)),
+                figure=n % 7 == 0,
+                english=n % 11 == 0,
+            )
+        )
+    retrievals, items = [c[0] for c in cases], [c[1] for c in cases]
+    fixed = {"topic_coverage": 0.0, "topic_terms_weight": 0.0, "max_topic_margin": 1.0, "second_weight": 1.0}
+    chosen = tuning._best_thresholds(retrievals, items, fixed)
+    template = BASE.model_copy(update=fixed)
+    english = sorted({r.top_cosine for r, p in zip(retrievals, items, strict=True) if p.query.english})
+    brute = float("inf")
+    for weight in tuning.COVERAGE_WEIGHTS:
+        weighted = template.model_copy(update={"coverage_weight": weight})
+        for cut in tuning._midpoints(sorted({relevance(r, weighted) for r in retrievals})):
+            for figure in tuning.FIGURE_COVERAGES:
+                for english_cut in tuning._midpoints(english):
+                    trial = weighted.model_copy(
+                        update={"min_relevance": cut, "min_figure_coverage": figure, "min_english_cosine": english_cut}
+                    )
+                    brute = min(brute, abstention_cost(trial, retrievals, items))
+    assert abstention_cost(chosen, retrievals, items) == brute
+    assert 0 < brute < abstention_cost(template.model_copy(update={"min_relevance": 0.0}), retrievals, items)
