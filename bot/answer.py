@@ -161,13 +161,16 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
     Only when nothing is close: a question in unusual words about a topic the corpus covers is answered with
     the closest practices (see `is_close_only`)."""
     settled, reason = _settled(retrieval, calibration)
+    if settled and reason != "no_figure":
+        return reason
     about = _about(retrieval, calibration)
-    outside = about is not None and about[1][0] in about[0].outside
+    if about is not None and about[1][0] in about[0].outside:
+        # also for a figure no practice gives: «¿cuánto cuesta un celular?» is no question for the corpus
+        return "outside"
     if settled:
-        # «¿cuánto cuesta un celular?» asks a figure no practice gives, but it is no question for the corpus
-        return "outside" if reason == "no_figure" and outside else reason
+        return reason
     if about is not None:
-        return "outside" if outside else "topic"
+        return "topic"
     if retrieval.coverage >= FULL_COVERAGE:
         return None  # every topic word is in the best practice (a person's full name, a title): it is about it
     return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"

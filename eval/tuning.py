@@ -127,14 +127,14 @@ def best_ranking(retriever: Retriever, items: Sequence[Prepared], base: RankingC
 
 
 def abstention_cost(calibration: Calibration, retrievals: Sequence[Retrieval], items: Sequence[Prepared]) -> float:
-    cost = 0.0
-    for retrieval, p in zip(retrievals, items, strict=True):
-        abstained = abstention_reason(retrieval, calibration) is not None
-        if p.gold.expect_abstain and not abstained:
-            cost += 1.0
-        elif not p.gold.expect_abstain and abstained:
-            cost += FALSE_ABSTENTION_COST
-    return cost
+    abstained = np.array([abstention_reason(r, calibration) is not None for r in retrievals], dtype=bool)
+    return float(_cost(np.array([p.gold.expect_abstain for p in items], dtype=bool), abstained))
+
+
+def _cost(expected: np.ndarray, abstained: np.ndarray) -> np.ndarray:
+    """Near misses answered plus `FALSE_ABSTENTION_COST` × answerable questions refused, over the last axis (the
+    questions; earlier axes are settings scored at once)."""
+    return np.sum(expected & ~abstained, axis=-1) + FALSE_ABSTENTION_COST * np.sum(~expected & abstained, axis=-1)
 
 
 def best_calibration(
@@ -191,9 +191,7 @@ def _best_thresholds(
                 refused = np.array([abstention_reason(r, never) is not None for r in retrievals])
                 reaches = np.array([abstention_reason(r, always) is not None for r in retrievals])  # or refused
                 abstained = refused | (reaches & (relevances[None, :] < cuts[:, None]))
-                costs[:, f, e] = np.sum(expected & ~abstained, axis=1) + FALSE_ABSTENTION_COST * np.sum(
-                    ~expected & abstained, axis=1
-                )
+                costs[:, f, e] = _cost(expected, abstained)
         c, f, e = (int(i) for i in np.unravel_index(int(np.argmin(costs)), costs.shape))
         if costs[c, f, e] < best_cost - 1e-9:
             best_cost = float(costs[c, f, e])
@@ -233,7 +231,7 @@ def _best_topic_check(base: Calibration, retrievals: Sequence[Retrieval], items:
             margins = np.array([np.nan if m is None else m for m in found])
             for margin in reversed(_midpoints([m for m in set(found) if m is not None])):
                 abstained = refused | (applies & (margins > margin))  # nan > x is False
-                cost = float(np.sum(expected & ~abstained) + FALSE_ABSTENTION_COST * np.sum(~expected & abstained))
+                cost = float(_cost(expected, abstained))
                 if cost < best_cost - 1e-9:
                     best = trial.model_copy(update={"max_topic_margin": margin})
                     best_cost = cost
