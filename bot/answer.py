@@ -27,6 +27,8 @@ LIST_RATIO = 0.7  # other records join a "which practices…" answer when within
 MAX_FINDINGS = 3
 FULL_COVERAGE = 0.999  # share of the question's topic terms (IDF-weighted) found in the best practice
 MAX_SENTENCE_CHARS = 420
+# refusals that name the practice lacking what was asked (its experts' comments, contacts, a figure, a link)
+PRACTICE_REASONS = frozenset({"no_experts", "no_contacts", "no_figure", "no_link"})
 # Passages among the sources: the best practice's first ones, then one of each other practice, so the first five
 # sources show what the best practice did and still name the alternatives. A practice answered alone gets more.
 BEST_PASSAGES = 3
@@ -140,7 +142,13 @@ def _settled(retrieval: Retrieval, calibration: Calibration) -> tuple[bool, str 
         and not any(s.type == "contacts" for r in named for s in r.sections)
     ):
         return True, "no_contacts"
-    if query.asks_figure and not query.english and retrieval.passage_coverage < calibration.min_figure_coverage:
+    if retrieval.lacking_datum == "link":
+        return True, "no_link"
+    if (
+        query.asks_figure
+        and not query.english
+        and (retrieval.lacking_datum is not None or retrieval.passage_coverage < calibration.min_figure_coverage)
+    ):
         return True, "no_figure"
     if named_known or retrieval.filtered:
         return True, None
@@ -249,7 +257,7 @@ class AnswerComposer:
             labels = uncovered_topics(retrieval, self.calibration)[:2]
             topics = text("topics_two", first=labels[0], second=labels[1]) if len(labels) > 1 else labels[0]
             message = text(f"abstain_{reason}", topics=topics, covered=self._covered())
-        elif reason in {"no_experts", "no_contacts", "no_figure"} and retrieval is not None and retrieval.records:
+        elif reason in PRACTICE_REASONS and retrieval is not None and retrieval.records:
             named = named_records(retrieval)
             record = named[0] if named else retrieval.records[0].record
             message = text(f"abstain_{reason}", practice=record_label(record), covered=self._covered())

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from bot.datum import asked_datum, lacks_datum
 from bot.language import analyze
 from bot.lexical import LexicalIndex
 from bot.normalize import NormalizedQuestion, QuestionNormalizer
@@ -80,6 +81,8 @@ class Retrieval:
     # the best record's best cosine by each model of the topic map, on the primary's scale (primary first)
     top_cosines: tuple[float, ...] = ()
     filtered: bool = False  # the user restricted the search to a region, office or practice
+    # the kind of datum the question asks for (`bot.datum`: a count, money, a link) when the best record lacks it
+    lacking_datum: str | None = None
     normalized: NormalizedQuestion | None = None
     # the topic check's reading per setting of its knobs (`bot.answer`): computed once, since calibration asks it
     # of the same retrieval under thousands of relevance thresholds
@@ -133,8 +136,10 @@ class Retriever:
         self.lexical = LexicalIndex(tokens)
         self._passage_tokens = [set(t) for t in tokens]
         self._record_tokens: dict[str, set[str]] = {}
+        self._record_passages: dict[str, list[Passage]] = {}
         for p, passage_tokens in zip(passages, tokens, strict=True):
             self._record_tokens.setdefault(p.record_id, set()).update(passage_tokens)
+            self._record_passages.setdefault(p.record_id, []).append(p)
         words = {w for text in texts for w in fold(text).split()}
         self.normalizer = QuestionNormalizer(words)
 
@@ -265,6 +270,9 @@ class Retriever:
             r.coverage = self._coverage(tokens, self._record_tokens.get(r.record.id, set()))
         best = records[0]
         best_passages = [i for i in candidates if self.passages[i].record_id == best.record.id]
+        datum = asked_datum(normalized.text, query.asks_figure, set(fold(" ".join(self._names(query, named))).split()))
+        best_texts = (p.text for p in self._record_passages.get(best.record.id, []))
+        lacking = datum.kind if datum is not None and lacks_datum(datum, best_texts) else None
         return Retrieval(
             query=query,
             records=records,
@@ -277,6 +285,7 @@ class Retriever:
             named=named,
             normalized=normalized,
             topics=topics,
+            lacking_datum=lacking,
         )
 
     def _top_cosines(self, signals: Mapping[str, Mapping[int, float]], passages: list[int]) -> tuple[float, ...]:
@@ -338,14 +347,18 @@ class Retriever:
         fused = passage_scores(signals, self.config, boosts, core)
         return sorted(fused.items(), key=lambda item: -item[1])
 
-    def _topic_tokens(self, text: str, query: Query, named: frozenset[str]) -> list[str]:
-        """The question's terms less the names of the offices and regions it names (those say where, not what)."""
+    def _names(self, query: Query, named: frozenset[str]) -> list[str]:
+        """The names of the offices and regions the question names (those say where, not what)."""
         names = list(query.regions)
         for rid in named:
             record = self.records.get(rid)
             if record:
                 names += [*record.offices, record.region or ""]
-        name_tokens = set(analyze(" ".join(names)))
+        return names
+
+    def _topic_tokens(self, text: str, query: Query, named: frozenset[str]) -> list[str]:
+        """The question's terms less the names it names."""
+        name_tokens = set(analyze(" ".join(self._names(query, named))))
         return [t for t in analyze(text) if t not in name_tokens]
 
     def _coverage(self, tokens: list[str], vocabulary: AbstractSet[str]) -> float:

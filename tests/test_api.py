@@ -98,6 +98,21 @@ def test_figure_question_returns_the_figure(api):
     assert "297,961" in next(s for s in body["sources"] if s["n"] == n)["text"]
 
 
+@pytest.mark.parametrize(
+    ("question", "practice", "message"),
+    [
+        # the practice speaks of its psychologists and never counts them
+        ("¿cuántos psicólogos tiene la UGEL Angaraes en su práctica?", "Angaraes", "No encontré esa cifra"),
+        ("¿cuánto dinero invirtió la DRE Pasco en su estrategia?", "Pasco", "No encontré esa cifra"),
+        ("pásame el link de la plataforma de seguimiento del PAT de la DRE Junín", "Junín", "no incluye enlaces web"),
+    ],
+)
+def test_a_datum_the_named_practice_lacks_is_not_guessed(api, question, practice, message):
+    body = ask(api, question)
+    assert body["abstained"] is True and body["sources"] == []
+    assert message in body["answer"] and practice in body["answer"]
+
+
 def test_question_without_accents(api):
     body = ask(api, "cuantos dispositivos de seguridad se distribuyeron en ayacucho")
     assert "638" in body["answer"]

@@ -237,6 +237,17 @@ def test_a_figure_the_documents_do_not_give() -> None:
     assert abstention_reason(mentioned, CALIBRATION) is None
 
 
+def test_a_datum_the_best_practice_lacks() -> None:
+    """`bot.datum` found the practice names what is counted and never counts it, or has no amount or no link: refused
+    however close the practice is."""
+    asked = query(office_records={"p1"}, wants_figure=True, asks_figure=True)
+    uncounted = retrieval(asked, 0.95, 1.0, passage_coverage=1.0, lacking_datum="count")
+    assert abstention_reason(uncounted, CALIBRATION) == "no_figure"
+    no_link = retrieval(query(office_records={"p1"}), 0.95, 1.0, lacking_datum="link")
+    assert abstention_reason(no_link, CALIBRATION) == "no_link"
+    assert abstention_reason(retrieval(asked, 0.95, 1.0, passage_coverage=1.0), CALIBRATION) is None
+
+
 def test_english_questions_use_cosine_alone() -> None:
     assert abstention_reason(retrieval(query(english=True), 0.79), CALIBRATION) == "nothing"
     assert abstention_reason(retrieval(query(english=True), 0.81), CALIBRATION) is None
