@@ -26,7 +26,7 @@ _COUNT_OPENERS = frozenset({"cuantos", "cuantas", "how many"})
 _JOINERS = frozenset({"de", "del", "los", "las", "el", "la"})
 # «¿cuánto costó…?», «¿cuánta plata…?»: an amount of money (the vocabulary maps plata/dinero to «presupuesto»)
 _MONEY_QUESTION = re.compile(
-    r"\bcuant[oa]s?\b(?:\s+\w+){0,6}?\s+"
+    r"\bcuant[oa]\b(?!\s+tiempo)(?:\s+\w+){0,3}?\s+"
     r"(?:plata|dinero|presupuesto|soles|dolares|costo|costaron|cuesta|cuestan|invirtio|invirtieron|inversion|gasto"
     r"|gastaron|financiamiento|monto|pagaron|pagan|pago|aporta|aportan|aporte)\b"
     r"|\bhow much (?:money|did it cost|does it cost)\b"
@@ -37,16 +37,18 @@ _MONEY_IN_TEXT = re.compile(r"\bs/|\bsoles\b|\bdolares\b|\busd\b|us\$|\$\s*\d|\b
 _LINK_QUESTION = re.compile(
     r"\b(?:pasas?|pasame|pasan|dame|den|da|compart\w*|tienen?|hay|cual es|envia\w*|manda\w*|necesito|existe)"
     r"(?:\s+\w+){0,2}?\s+(?:links?|url|enlace web|pagina web|sitio web|direccion web)\b"
-    r"|\b(?:link|url|website)\b(?:\s+\w+){0,3}?\s+(?:please|for|of)\b"
 )
 # (a domain after «@» is an e-mail address, which the contacts give, not a link)
 _LINK_IN_TEXT = re.compile(r"https?://|\bwww\.|(?<![@\w.-])[\w-]+(?:\.(?:gob|edu|com|org))?\.(?:pe|com|org|net)\b")
 _NUMBER = re.compile(r"\d")
 
 
+DatumKind = Literal["count", "money", "link"]
+
+
 @dataclass(frozen=True)
 class AskedDatum:
-    kind: Literal["count", "money", "link"]
+    kind: DatumKind
     counted: frozenset[str] = frozenset()  # stems of what a count question counts
 
 

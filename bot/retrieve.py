@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bot.datum import asked_datum, lacks_datum
+from bot.datum import DatumKind, asked_datum, lacks_datum
 from bot.language import analyze
 from bot.lexical import LexicalIndex
 from bot.normalize import NormalizedQuestion, QuestionNormalizer
@@ -82,7 +82,7 @@ class Retrieval:
     top_cosines: tuple[float, ...] = ()
     filtered: bool = False  # the user restricted the search to a region, office or practice
     # the kind of datum the question asks for (`bot.datum`: a count, money, a link) when the best record lacks it
-    lacking_datum: str | None = None
+    lacking_datum: DatumKind | None = None
     normalized: NormalizedQuestion | None = None
     # the topic check's reading per setting of its knobs (`bot.answer`): computed once, since calibration asks it
     # of the same retrieval under thousands of relevance thresholds

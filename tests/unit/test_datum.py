@@ -26,6 +26,9 @@ def count(*words: str) -> AskedDatum:
         ("¿Cuántos docentes de la UGEL Angaraes se capacitaron?", True, count("docentes")),
         ("¿Cuánto presupuesto invirtió la UGEL Nasca en pizarras?", True, AskedDatum("money")),
         ("cuanto costaron las pizarras", True, AskedDatum("money")),
+        # how long, or how many of the people paid, is not an amount of money
+        ("¿cuánto tiempo duró la capacitación financiada con el presupuesto?", True, None),
+        ("¿cuántos docentes reciben su pago a tiempo?", True, count("docentes", "reciben")),
         ("me pasas el link de la plataforma del PAT?", False, AskedDatum("link")),
         ("¿hay alguna página web de la práctica?", False, AskedDatum("link")),
         # a web page in a problem told at length is not a request for one
