@@ -175,6 +175,10 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
     if about is not None and about[1][0] in about[0].outside:
         # also for a figure no practice gives: «¿cuánto cuesta un celular?» is no question for the corpus
         return "outside"
+    if about is not None and not named_records(retrieval):
+        # a figure about a topic the corpus does not cover is refused naming the topic, not the nearest practice
+        # («¿cuánto cuesta un certificado de estudios?» is about procedures' fees, not about Mancomunidad)
+        return "topic"
     if settled:
         return reason
     if about is not None:
@@ -260,7 +264,10 @@ class AnswerComposer:
         elif reason in PRACTICE_REASONS and retrieval is not None and retrieval.records:
             named = named_records(retrieval)
             record = named[0] if named else retrieval.records[0].record
-            message = text(f"abstain_{reason}", practice=record_label(record), covered=self._covered())
+            # a question that names no practice is told which practice was nearest, not as if it had asked for it
+            closest = not named and reason in {"no_figure", "no_link"}
+            key = f"abstain_{reason}_closest" if closest else f"abstain_{reason}"
+            message = text(key, practice=record_label(record), covered=self._covered())
         else:
             message = text("abstain", covered=self._covered())
         return Answer(question=question, answer=message, abstained=True)

@@ -41,8 +41,12 @@ class RankingConfig:
     core_weight: float = 0.5
     # A record named by office, title or region counts as ranked first by this many extra signals. Bounds 0–5.
     named_weight: float = 2.0
-    # Multiplier of event parts and other documents when the question does not ask about the event. Bounds 0–1.
+    # Multiplier of the exchange's parts (agenda, visits…) when the question does not ask about the event. Bounds 0–1.
     non_practice_prior: float = 0.8
+    # Multiplier of other documents in the corpus folder (neither a practice nor a part of the exchange: a memo, a
+    # report of another sector). Their passages are also ranked apart from the practices', so adding documents never
+    # moves a practice's ranks (the distractor test in eval/README.md). Bounds 0–1.
+    document_prior: float = 0.5
     # Only this many passages of each signal take part (deeper ranks add noise and time). Bounds 10–200.
     depth: int = 60
 
@@ -54,6 +58,7 @@ class RankingConfig:
             "named_weight": 0 <= self.named_weight <= 5,
             "core_weight": 0 <= self.core_weight <= 3,
             "non_practice_prior": 0 <= self.non_practice_prior <= 1,
+            "document_prior": 0 <= self.document_prior <= 1,
             "depth": 10 <= self.depth <= 200,
             "signal_weights": all(0 <= w <= 3 for w in self.signal_weights.values()),
         }
@@ -70,20 +75,22 @@ def fuse(
     named_records: frozenset[int] = frozenset(),
     non_practice: np.ndarray | None = None,
     core: np.ndarray | None = None,
+    documents: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fused score of every record.
 
     `signals` maps a signal name to {passage index: score} (higher is better; a missing passage was not
-    retrieved by that signal); `passage_record[i]` is the record index of passage i; `non_practice` marks
-    records that are not practices (None: no prior applies); `core` marks the passages of core sections (None: no
-    second ranking).
+    retrieved by that signal); `passage_record[i]` is the record index of passage i; `non_practice` marks the
+    exchange's parts (None: no prior applies); `core` marks the passages of core sections (None: no second ranking);
+    `documents` marks the records that are other documents (None: there are none), ranked apart.
     """
     scores = np.zeros(n_records, dtype=np.float64)
+    apart = None if documents is None else documents[passage_record]
     for name, passage_scores in signals.items():
         weight = config.signal_weights.get(name, 0.0)
         if weight <= 0 or not passage_scores:
             continue
-        for ranked, share in _rankings(passage_scores, weight, config, core):
+        for ranked, share in _rankings(passage_scores, weight, config, core, apart):
             _add_ranks(scores, ranked, passage_record, share, config)
     if named_records:
         bonus = config.named_weight / (config.rrf_k + 1)
@@ -91,18 +98,29 @@ def fuse(
             scores[record] += bonus
     if non_practice is not None:
         scores = np.where(non_practice, scores * config.non_practice_prior, scores)
+    if documents is not None:
+        scores = np.where(documents, scores * config.document_prior, scores)
     return scores
 
 
 def _rankings(
-    values: Mapping[int, float], weight: float, config: RankingConfig, core: np.ndarray | None
+    values: Mapping[int, float],
+    weight: float,
+    config: RankingConfig,
+    core: np.ndarray | None,
+    apart: np.ndarray | None = None,
 ) -> list[tuple[list[int], float]]:
     """One signal's ranking of its first `depth` passages with its weight and, when `core` is given, its second
-    ranking over the core sections' passages with `core_weight` of it."""
-    ranked = [p for p, _ in sorted(values.items(), key=lambda item: -item[1])[: config.depth]]
-    rankings = [(ranked, weight)]
-    if core is not None and config.core_weight > 0:
-        rankings.append(([p for p in ranked if core[p]], weight * config.core_weight))
+    ranking over the core sections' passages with `core_weight` of it. Passages marked `apart` (other documents')
+    are ranked on their own, so they never push a practice's passage down."""
+    ordered = [p for p, _ in sorted(values.items(), key=lambda item: -item[1])]
+    pools = [ordered] if apart is None else [[p for p in ordered if not apart[p]], [p for p in ordered if apart[p]]]
+    rankings: list[tuple[list[int], float]] = []
+    for pool in pools:
+        ranked = pool[: config.depth]
+        rankings.append((ranked, weight))
+        if core is not None and config.core_weight > 0:
+            rankings.append(([p for p in ranked if core[p]], weight * config.core_weight))
     return rankings
 
 
@@ -124,15 +142,17 @@ def passage_scores(
     config: RankingConfig,
     boosts: Mapping[int, float] | None = None,
     core: np.ndarray | None = None,
+    apart: np.ndarray | None = None,
 ) -> dict[int, float]:
-    """Fused score of each retrieved passage (the same reciprocal ranks, the core sections' second ranking
-    included as in `fuse`), times its boost (section asked for…): orders the passages shown inside a record."""
+    """Fused score of each retrieved passage (the same reciprocal ranks, the core sections' second ranking and the
+    other documents' own ranking included as in `fuse`), times its boost (section asked for…): orders the passages
+    shown inside a record."""
     out: dict[int, float] = {}
     for name, values in signals.items():
         weight = config.signal_weights.get(name, 0.0)
         if weight <= 0:
             continue
-        for ranked, share in _rankings(values, weight, config, core):
+        for ranked, share in _rankings(values, weight, config, core, apart):
             for rank, passage in enumerate(ranked):
                 out[passage] = out.get(passage, 0.0) + share / (config.rrf_k + rank + 1)
     if boosts:

@@ -97,6 +97,10 @@ class Retrieval:
         return (first + rest)[:limit]
 
 
+def _both(where: dict[str, Any] | None, condition: dict[str, Any]) -> dict[str, Any]:
+    return condition if where is None else {"$and": [where, condition]}
+
+
 def _matches(value: str | None, wanted: str) -> bool:
     """`wanted` names `value` as whole words, accents and case ignored ('ica' is not 'Huancavelica')."""
     return bool(value) and f" {fold(wanted)} " in f" {fold(value or '')} "
@@ -127,20 +131,33 @@ class Retriever:
         self._record_ids = [r.id for r in records]
         self._record_index = {rid: i for i, rid in enumerate(self._record_ids)}
         self._passage_record = np.array([self._record_index.get(p.record_id, 0) for p in passages], dtype=np.int64)
-        self._non_practice = np.array([r.kind != "practice" for r in records], dtype=bool)
+        self._non_practice = np.array([r.kind == "event" for r in records], dtype=bool)
+        # other documents (neither practices nor the exchange's parts) are searched and ranked apart from the
+        # practices, when the corpus has both (`RankingConfig.document_prior`)
+        documents = np.array([r.kind == "document" for r in records], dtype=bool)
+        self._documents = documents if documents.any() and not documents.all() else None
+        self._apart = None if self._documents is None else self._documents[self._passage_record]
         self._core = np.array([p.section in CORE_SECTIONS for p in passages], dtype=bool)
         self.catalog = Catalog.from_records(records)
         # the text searched is the embedded text: prefixed with the record's title, offices and section
         texts = [p.embedding_text() for p in passages]
         tokens = [analyze(text) for text in texts]
-        self.lexical = LexicalIndex(tokens)
+        # BM25, and the IDF that weighs a question's words, come from the practices and the exchange: other
+        # documents get an index of their own, so adding them changes neither
+        rows = [np.arange(len(passages))]
+        if self._apart is not None:
+            rows = [np.flatnonzero(~self._apart), np.flatnonzero(self._apart)]
+        self._lexical_pools = [(r, LexicalIndex([tokens[i] for i in r])) for r in rows]
+        self.lexical = self._lexical_pools[0][1]
         self._passage_tokens = [set(t) for t in tokens]
         self._record_tokens: dict[str, set[str]] = {}
         self._record_passages: dict[str, list[Passage]] = {}
         for p, passage_tokens in zip(passages, tokens, strict=True):
             self._record_tokens.setdefault(p.record_id, set()).update(passage_tokens)
             self._record_passages.setdefault(p.record_id, []).append(p)
-        words = {w for text in texts for w in fold(text).split()}
+        # …and so does the vocabulary that questions are normalised against (typos, everyday words)
+        own = texts if self._apart is None else [t for t, apart in zip(texts, self._apart, strict=True) if not apart]
+        words = {w for text in own for w in fold(text).split()}
         self.normalizer = QuestionNormalizer(words)
 
     # ------------------------------------------------------------ filters
@@ -165,34 +182,42 @@ class Retriever:
         """Cosine of the best passages for one dense signal: {passage index: cosine}."""
         if signal.collection is None or not self.passages:
             return {}
-        where = None
+        where: dict[str, Any] | None = None
         if allowed is not None:
             ids = sorted({self.passages[i].record_id for i in np.flatnonzero(allowed)})
             if not ids:
                 return {}
             where = {"record_id": {"$in": ids}}
-        try:
-            result = signal.collection.query(
-                query_embeddings=[vector.tolist()],
-                n_results=min(CANDIDATES, len(self.passages)),
-                where=where,
-                include=["distances"],
-            )
-        except (httpx.TransportError, ConnectionError) as exc:  # a Chroma server that stopped after the load
-            raise StoreUnavailable(f"Chroma dejó de responder ({exc})") from exc
+        # other documents are asked apart, so they never take the practices' places among the candidates
+        pools: list[dict[str, Any] | None] = [where]
+        if self._apart is not None:
+            pools = [_both(where, {"kind": {"$ne": "document"}}), _both(where, {"kind": "document"})]
         out: dict[int, float] = {}
-        for pid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
-            i = self._index_of.get(pid)
-            if i is not None and (allowed is None or allowed[i]):
-                out[i] = 1.0 - float(distance)
+        for pool in pools:
+            try:
+                result = signal.collection.query(
+                    query_embeddings=[vector.tolist()],
+                    n_results=min(CANDIDATES, len(self.passages)),
+                    where=pool,
+                    include=["distances"],
+                )
+            except (httpx.TransportError, ConnectionError) as exc:  # a Chroma server that stopped after the load
+                raise StoreUnavailable(f"Chroma dejó de responder ({exc})") from exc
+            for pid, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+                i = self._index_of.get(pid)
+                if i is not None and (allowed is None or allowed[i]):
+                    out[i] = 1.0 - float(distance)
         return out
 
     def lexical_scores(self, tokens: list[str], allowed: np.ndarray | None) -> dict[int, float]:
-        values = self.lexical.scores(tokens)
+        values = np.zeros(len(self.passages), dtype=np.float32)
+        for rows, index in self._lexical_pools:
+            values[rows] = index.scores(tokens)
         if allowed is not None:
             values = np.where(allowed, values, 0.0)
-        top = np.argsort(-values)[:CANDIDATES]
-        return {int(i): float(values[i]) for i in top if values[i] > 0}
+        order = np.argsort(-values)
+        pools = [order] if self._apart is None else [order[~self._apart[order]], order[self._apart[order]]]
+        return {int(i): float(values[i]) for pool in pools for i in pool[:CANDIDATES] if values[i] > 0}
 
     def encode(self, text: str) -> dict[str, np.ndarray]:
         """The (normalised) question's vector for each dense signal."""
@@ -268,7 +293,9 @@ class Retriever:
         tokens = self._topic_tokens(normalized.text, query, named)
         for r in records:
             r.coverage = self._coverage(tokens, self._record_tokens.get(r.record.id, set()))
-        best = records[0]
+        # what the abstention weighs: the best practice or part of the exchange (another document, however near, is
+        # not a practice that addresses the question)
+        best = next((r for r in records if r.record.kind != "document"), records[0])
         best_passages = [i for i in candidates if self.passages[i].record_id == best.record.id]
         datum = asked_datum(normalized.text, query.asks_figure, set(fold(" ".join(self._names(query, named))).split()))
         best_texts = (p.text for p in self._record_passages.get(best.record.id, []))
@@ -310,6 +337,7 @@ class Retriever:
             named_records=frozenset(record_index[r] for r in self.named_records(query) if r in record_index),
             non_practice=None if "event" in query.section_cues else self._non_practice,
             core=self._core_passages(query),
+            documents=self._documents,
         )
 
     def _core_passages(self, query: Query) -> np.ndarray | None:
@@ -344,7 +372,7 @@ class Retriever:
             boosts[i] = boost
         # a person is named in the contacts and the experts' commentary, outside the core sections
         core = None if query.wants_person else self._core_passages(query)
-        fused = passage_scores(signals, self.config, boosts, core)
+        fused = passage_scores(signals, self.config, boosts, core, self._apart)
         return sorted(fused.items(), key=lambda item: -item[1])
 
     def _names(self, query: Query, named: frozenset[str]) -> list[str]:

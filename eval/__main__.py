@@ -6,15 +6,19 @@ question file separately and per kind of question.
     python -m eval --cross-validate    # 5-fold cross-validated figures of the tuning procedure
     python -m eval --calibrate         # choose thresholds on all questions, write indexer/calibration.json
     python -m eval --generated         # also score generated answers (LLM_BASE_URL: a real or fake model)
+    python -m eval --with-documents eval/distractors   # the same over the corpus plus other documents
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import logging
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -95,7 +99,7 @@ def run_baseline(retriever: Retriever, gold: list[Gold], kind: str) -> Scores:
     """Naive rankings of the same passages, by practice, never abstaining, the raw question (no normalisation):
     BM25 alone, the primary dense model alone, or all signals fused by reciprocal rank (k=60, one passage each)."""
     passages = retriever.passages
-    naive = RankingConfig(rrf_k=60, passages_per_record=1, named_weight=0, non_practice_prior=1.0)
+    naive = RankingConfig(rrf_k=60, passages_per_record=1, named_weight=0, non_practice_prior=1.0, document_prior=1.0)
     scores = Scores()
     for g in gold:
         started = time.perf_counter()
@@ -151,12 +155,28 @@ def print_by_kind(gold: list[Gold], scores: Scores) -> None:
 
 def _load(args: argparse.Namespace) -> Assistant:
     settings = Settings().with_overrides(data_dir=args.data, corpus_dir=args.corpus)
+    if args.with_documents is not None:
+        settings = _with_documents(settings, args.with_documents, args.data)
     if current_build_id(settings.data_dir) is None:
         print(f"Indexando {settings.corpus_dir} en {settings.data_dir} …", file=sys.stderr)
     build_index(settings)  # no-op when the index is up to date
     assistant = Assistant.load(settings)
     assistant.warm_up()
     return assistant
+
+
+def _with_documents(settings: Settings, documents: Path, data: Path | None) -> Settings:
+    """The corpus with `documents` beside it, copied into a temporary folder and indexed there (unless `data` is
+    given): the distractor test, where documents that answer none of the questions must change none of the scores."""
+    if not documents.is_dir():
+        raise SystemExit(f"--with-documents: {documents} no es una carpeta")
+    folder = Path(tempfile.mkdtemp(prefix="bpge-eval-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    corpus = folder / "corpus"
+    shutil.copytree(settings.corpus_dir, corpus)
+    shutil.copytree(documents, corpus / "otros-documentos")
+    print(f"Corpus con {documents}: {corpus}", file=sys.stderr)
+    return settings.with_overrides(corpus_dir=corpus, data_dir=data or folder / "data")
 
 
 def _prepared(assistant: Assistant, paths: list[Path]) -> list[Prepared]:
@@ -231,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibration-questions", type=Path, default=HERE / "calibration.jsonl")
     parser.add_argument("--data", type=Path)
     parser.add_argument("--corpus", type=Path)
+    parser.add_argument(
+        "--with-documents", type=Path, help="index the corpus plus this folder's documents (a temporary copy)"
+    )
     parser.add_argument("--cross-validate", action="store_true", help="report k-fold cross-validated figures")
     parser.add_argument("--calibrate", action="store_true", help="write indexer/calibration.json for the model")
     parser.add_argument("--folds", type=int, default=5)

@@ -256,9 +256,13 @@ def _build_locked(
         encode = embed_texts or _configured_encoder(settings, model_name)
         vectors[signal] = _embed_all(passages, todo, reuse, encode, progress, model_name)
         embedded = max(embedded, len(todo))
+    # a topic is covered when a practice addresses it: a memo or another sector's report in the corpus folder, or
+    # the exchange's agenda, covers nothing (the whole corpus when it has no practice)
+    practices = np.array([p.kind == "practice" for p in passages], dtype=bool)
+    measured = {signal: v[practices] for signal, v in vectors.items()} if practices.any() else vectors
     catalog = measure_catalog(
         {signal: _topic_vectors(settings, topics, model_name, embed_texts) for signal, model_name in models.items()},
-        vectors,
+        measured,
     )
 
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")

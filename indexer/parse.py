@@ -654,6 +654,10 @@ def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[B
         if part is not None:
             part.section.add(block)
     close_practice()
+    if not any(b.folded in PRACTICE_START for b in blocks) and not any(r.offices for r in records):
+        # only a «Región: X» line made it look like a sheet, and no education office is named: another sector's
+        # report or any other document (a health centre's good practice), read as a document, not as a practice
+        return [_parse_generic(doc, blocks)]
 
     for p in parts:
         section = p.section.build(doc.path, doc.location_kind)

@@ -113,6 +113,12 @@ def test_a_datum_the_named_practice_lacks_is_not_guessed(api, question, practice
     assert message in body["answer"] and practice in body["answer"]
 
 
+def test_a_figure_no_practice_gives_names_the_nearest_practice_as_such(api):
+    body = ask(api, "¿cuánto cuesta un certificado de estudios en la UGEL?")
+    assert body["abstained"] is True and body["sources"] == []
+    assert "No encontré esa cifra" in body["answer"] and "la práctica más cercana a su pregunta" in body["answer"]
+
+
 def test_question_without_accents(api):
     body = ask(api, "cuantos dispositivos de seguridad se distribuyeron en ayacucho")
     assert "638" in body["answer"]

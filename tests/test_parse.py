@@ -237,3 +237,41 @@ def test_specific_chunk_lines(records):
     dispositivos = next(p for p in passages if "638 dispositivos" in p.text)
     assert dispositivos.lines[0] <= 402 <= dispositivos.lines[1]
     assert dispositivos.document.startswith("reporte-") and dispositivos.section == "results"
+
+
+OTHER_SECTOR = """BUENA PRÁCTICA EN GESTIÓN PÚBLICA – REGISTROS CIVILES E IDENTIDAD
+
+Título: "Ningún vecino sin nombre": campañas itinerantes de identificación en comunidades nativas
+Entidad: Oficina de Registro del Estado Civil de la Municipalidad Distrital de Nueva Esperanza
+Región: Amazonas
+Socios: Oficina regional de identificación, centro de salud, gobernación distrital
+
+1. CONTEXTO Y PROBLEMA
+
+El distrito comprende 19 comunidades nativas y 22 caseríos, muchos accesibles solo por vía fluvial. Un censo comunal
+identificó que 1 140 personas no contaban con Documento Nacional de Identidad.
+
+2. ESTRATEGIAS IMPLEMENTADAS
+
+Se organizaron 14 campañas fluviales y terrestres con el registrador civil y el personal de salud.
+
+3. RESULTADOS
+
+Personas que obtuvieron su DNI: 892.
+"""
+
+
+def test_another_sectors_good_practice_is_a_document_not_a_practice(tmp_path: Path):
+    """A «Región: X» line and practice-like headings but no DRE/GRE/UGEL: not one of the corpus's practices (it would
+    be listed and answered as one, titled by whatever line followed the region); its text is still indexed."""
+    import docx
+
+    document = docx.Document()  # one paragraph per line, as a word processor writes it
+    for line in OTHER_SECTOR.splitlines():
+        if line.strip():
+            document.add_paragraph(line)
+    document.save(str(tmp_path / "registro-civil.docx"))
+    records = parse_corpus([read_document(p, tmp_path) for p in discover(tmp_path)])
+    assert [r.kind for r in records] == ["document"]
+    text = " ".join(s.text for s in records[0].sections)
+    assert "1 140 personas" in text and "892" in text

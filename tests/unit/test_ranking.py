@@ -45,6 +45,19 @@ def test_named_record_is_lifted_and_non_practices_yield() -> None:
     assert prior[0] < prior[1]
 
 
+def test_other_documents_never_move_the_practices() -> None:
+    """Record 2 is another document (a memo in the corpus folder): its passage, first by cosine, is ranked apart, so
+    the practices score as if it were not there, and it yields by `document_prior`."""
+    config = RankingConfig(rrf_k=5, passages_per_record=1, signal_weights={"dense": 1.0}, document_prior=0.5)
+    documents = np.array([False, False, True])
+    without = fuse({"dense": {0: 0.8, 2: 0.7}}, PASSAGE_RECORD, 3, config)
+    with_document = fuse({"dense": {4: 0.95, 0: 0.8, 2: 0.7}}, PASSAGE_RECORD, 3, config, documents=documents)
+    assert with_document[:2] == pytest.approx(without[:2])
+    assert with_document[2] == pytest.approx(0.5 / 6)  # first of its own pool, halved
+    mixed = fuse({"dense": {4: 0.95, 0: 0.8, 2: 0.7}}, PASSAGE_RECORD, 3, config)  # not told: it pushes them down
+    assert mixed[0] < without[0]
+
+
 def test_core_sections_rank_again() -> None:
     """Record 0 leads by its expert passage (0), record 1 follows by its strategies passage (2): ranking the core
     passages again puts 2 first and record 0's core passage (1) last, so record 1 overtakes."""
