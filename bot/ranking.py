@@ -7,8 +7,9 @@ decaying share (a practice that answers with several passages beats one lucky se
 again only the passages of a practice's core sections (problem, objectives, strategies, results, lessons) and that
 ranking counts too, so a practice is found by what it faced and did rather than by the experts' general advice or a
 photo caption, which read alike across practices and are near many questions. A record that the question names
-(by its office or region) is ranked as if a further signal put it first. Parts of the event and other documents
-yield to practices unless the question asks about the event.
+(by its office or region) is ranked as if a further signal put it first. Parts of the event yield to practices
+unless the question asks about the event. Other documents in the corpus folder (a memo, another sector's report) are
+ranked in a pool of their own and yield by `document_prior`: adding them moves no practice's ranks.
 
 All knobs are in `RankingConfig`, with their bounds; `python -m eval --cross-validate` chooses them by
 cross-validation over the development questions, never question by question.
