@@ -64,8 +64,9 @@ def asked_datum(normalized_question: str, asks_figure: bool, names: Set[str] = f
         return AskedDatum("money")
     words = folded.split()
     for i, word in enumerate(words):
-        if word in _COUNT_OPENERS or " ".join(words[i : i + 2]) in _COUNT_OPENERS:
-            counted = _counted_words(words[i + 1 :], names)
+        opener = 1 if word in _COUNT_OPENERS else 2 if " ".join(words[i : i + 2]) in _COUNT_OPENERS else 0
+        if opener:
+            counted = _counted_words(words[i + opener :], names)
             return AskedDatum("count", frozenset(stem(w) for w in counted)) if counted else None
     return None
 
@@ -75,7 +76,7 @@ def _counted_words(words: list[str], names: Set[str]) -> list[str]:
     for word in words[: COUNTED_WORDS + 4]:
         if word in _JOINERS:
             continue
-        if is_stop_word(word) or word in names or word == "many":
+        if is_stop_word(word) or word in names:
             break
         out.append(word)
         if len(out) == COUNTED_WORDS:

@@ -22,6 +22,7 @@ def count(*words: str) -> AskedDatum:
     [
         ("¿Cuántos psicólogos contrató la UGEL Angaraes?", True, count("psicologos", "contrato")),
         ("cuantas alertas de emergencia se reportaron", True, count("alertas", "emergencia")),
+        ("How many brigade members did the practice train?", True, count("brigade", "members")),
         # what says where is not what is counted
         ("¿Cuántos docentes de la UGEL Angaraes se capacitaron?", True, count("docentes")),
         ("¿Cuánto presupuesto invirtió la UGEL Nasca en pizarras?", True, AskedDatum("money")),
