@@ -286,9 +286,12 @@ class Retriever:
             group = grouped.setdefault(p.record_id, [])
             if len(group) < PASSAGES_PER_RECORD:
                 group.append(Hit(p, score, primary.get(i, 0.0), lexical.get(i, 0.0)))
-        ranked = sorted((rid for rid in grouped if rid in self.records), key=lambda rid: -scores[record_index[rid]])[
-            :max_records
-        ]
+        ranked = sorted((rid for rid in grouped if rid in self.records), key=lambda rid: -scores[record_index[rid]])
+        if ranked and self.records[ranked[0]].kind != "document":
+            # other documents are offered only when one comes before every practice: beside a practice that answers,
+            # a memo or another sector's report is no source a gestor asked for
+            ranked = [rid for rid in ranked if self.records[rid].kind != "document"]
+        ranked = ranked[:max_records]
         records = [RecordHits(self.records[rid], float(scores[record_index[rid]]), grouped[rid]) for rid in ranked]
         tokens = self._topic_tokens(normalized.text, query, named)
         for r in records:
