@@ -176,13 +176,11 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         # also for a figure no practice gives: «¿cuánto cuesta un celular?» is no question for the corpus
         return "outside"
     if about is not None and not named_records(retrieval):
-        # a figure about a topic the corpus does not cover is refused naming the topic, not the nearest practice
-        # («¿cuánto cuesta un certificado de estudios?» is about procedures' fees, not about Mancomunidad)
+        # about a topic the corpus does not cover (a question that names a practice is settled before); a figure too
+        # is refused naming the topic, not the nearest practice («¿cuánto cuesta un certificado de estudios?»)
         return "topic"
     if settled:
         return reason
-    if about is not None:
-        return "topic"
     if retrieval.coverage >= FULL_COVERAGE:
         return None  # every topic word is in the best practice (a person's full name, a title): it is about it
     return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"

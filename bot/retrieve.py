@@ -237,7 +237,7 @@ class Retriever:
         question's terms each topic's text holds; None without a catalog."""
         if self.topics is None:
             return None
-        tokens = self._topic_tokens(text, query, self.named_records(query))
+        tokens = self._topic_tokens(text, self._names(query, self.named_records(query)))
         return self.topics.scores(vectors, lambda terms: self._coverage(tokens, terms))
 
     # ------------------------------------------------------------ search
@@ -293,14 +293,15 @@ class Retriever:
             ranked = [rid for rid in ranked if self.records[rid].kind != "document"]
         ranked = ranked[:max_records]
         records = [RecordHits(self.records[rid], float(scores[record_index[rid]]), grouped[rid]) for rid in ranked]
-        tokens = self._topic_tokens(normalized.text, query, named)
+        names = self._names(query, named)
+        tokens = self._topic_tokens(normalized.text, names)
         for r in records:
             r.coverage = self._coverage(tokens, self._record_tokens.get(r.record.id, set()))
         # what the abstention weighs: the best practice or part of the exchange (another document, however near, is
         # not a practice that addresses the question)
         best = next((r for r in records if r.record.kind != "document"), records[0])
         best_passages = [i for i in candidates if self.passages[i].record_id == best.record.id]
-        datum = asked_datum(normalized.text, query.asks_figure, set(fold(" ".join(self._names(query, named))).split()))
+        datum = asked_datum(normalized.text, query.asks_figure, set(fold(" ".join(names)).split()))
         best_texts = (p.text for p in self._record_passages.get(best.record.id, []))
         lacking = datum.kind if datum is not None and lacks_datum(datum, best_texts) else None
         return Retrieval(
@@ -387,9 +388,9 @@ class Retriever:
                 names += [*record.offices, record.region or ""]
         return names
 
-    def _topic_tokens(self, text: str, query: Query, named: frozenset[str]) -> list[str]:
-        """The question's terms less the names it names."""
-        name_tokens = set(analyze(" ".join(self._names(query, named))))
+    def _topic_tokens(self, text: str, names: list[str]) -> list[str]:
+        """The question's terms less the names of the offices and regions it names (`_names`)."""
+        name_tokens = set(analyze(" ".join(names)))
         return [t for t in analyze(text) if t not in name_tokens]
 
     def _coverage(self, tokens: list[str], vocabulary: AbstractSet[str]) -> float:

@@ -558,7 +558,8 @@ def parse_document(doc: SourceDocument) -> list[Record]:
 
 def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[Block], drop: set[str]) -> list[Record]:
     toc, toc_blocks = _toc_entries(blocks)
-    has_practice_header = any(b.folded in PRACTICE_START or _region_of_block(b) for b in blocks)
+    headed = any(b.folded in PRACTICE_START for b in blocks)  # «BUENA PRÁCTICA DE GESTIÓN EDUCATIVA»
+    has_practice_header = headed or any(_region_of_block(b) for b in blocks)
     markers = {_marker_of(b.text) for b in blocks} & PRACTICE_SECTIONS
     experts = sum(1 for b in blocks if _expert_start(b) is not None)
     looks_like_report = experts >= 1 or len(toc) >= 3  # a multi-practice report never goes to the deck parser
@@ -654,7 +655,7 @@ def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[B
         if part is not None:
             part.section.add(block)
     close_practice()
-    if not any(b.folded in PRACTICE_START for b in blocks) and not any(r.offices for r in records):
+    if not headed and not any(r.offices for r in records):
         # only a «Región: X» line made it look like a sheet, and no education office is named: another sector's
         # report or any other document (a health centre's good practice), read as a document, not as a practice
         return [_parse_generic(doc, blocks)]
