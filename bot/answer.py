@@ -320,10 +320,6 @@ class AnswerComposer:
 
     chosen_records = _chosen_records  # the practices an answer is about (public for bot.plans)
 
-    def sources(self, retrieval: Retrieval, k: int = 5) -> list[Source]:
-        """The sources an answer to `retrieval` cites first (eval scores them without composing)."""
-        return self._sources(retrieval, self._chosen_records(retrieval), k)[0]
-
     def _sources(
         self, retrieval: Retrieval, chosen: list[RecordHits], k: int
     ) -> tuple[list[Source], list[tuple[Hit, int]]]:

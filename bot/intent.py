@@ -44,6 +44,13 @@ LOOKUP = (
     "en que pagina",
     "donde dice",
     "donde se menciona",
+    # the practice's own name, as its heading prints it («¿cómo se llama?» alone may ask for a person's name)
+    "como se llama la practica",
+    "como se llamaba la practica",
+    "nombre de la practica",
+    "nombre exacto",
+    "titulo de la practica",
+    "titulo exacto",
 )
 STARTED = (
     "como empez",
@@ -74,6 +81,8 @@ SIMILAR = (
     "nuestro",
     "nuestros",
     "nuestras",
+    "nosotros",
+    "teniamos",
     "en mi ",
     "similar",
     "parecid",
@@ -127,6 +136,8 @@ def read_intent(query: Query) -> Intent:
         return "what_they_did"
     if _has(folded, SIMILAR) or "problem" in cues:
         return "similar"
+    if "event" in cues:
+        return "other"  # the exchange itself (its visit, its fair, who attended): told from its own parts
     if not query.office_records and not query.regions and not query.english:
         return "similar"
     return "other"

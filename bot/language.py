@@ -99,7 +99,11 @@ SECTION_CUES: dict[str, tuple[str, ...]] = {
         "oportunidad de mejora",
         "sugier",
         "sugerenc",
-        "comento",
+        # «¿qué comentó el experto?», never the opener «te comento…» (let me tell you)
+        "que comento",
+        "comento el",
+        "comento la",
+        "comento sobre",
         "comentarista",
         "comentaron",
         "destaco",

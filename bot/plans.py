@@ -27,7 +27,7 @@ from bot.schemas import (
 from bot.sources import Source, record_label, sheet_href, where_label
 from bot.texts import text
 from bpge.labels import label
-from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Contact, Record, Section, parse_contacts
+from indexer.models import EXPERT_SECTIONS, SECTION_LABELS, Contact, Passage, Record, Section, parse_contacts
 from indexer.text import fold
 
 MAX_LIST_ITEMS = 20
@@ -39,7 +39,7 @@ NEAR_DUPLICATE = 0.8  # token Jaccard above which two items say the same thing
 _MARKER = re.compile(r"^[✓✔☑►▪●◦→]\s*|^[a-z]\)\s+")
 _EXPERT_KIND = {
     "expert_recommendations": ("recomend", "recomiend", "sugier", "sugerenc"),
-    "expert_opportunities": ("oportunidad", "mejorar", "debilidad"),
+    "expert_opportunities": ("oportunidad", "mejorar", "debilidad", "falt"),
     "expert_key_aspects": ("aspecto", "destac", "clave", "fortaleza"),
 }
 _PRESENTER = re.compile(r"(?i)present|expus|expositor|ponente|a cargo|director|responsable")
@@ -47,6 +47,8 @@ _IN_CHARGE = re.compile(r"(?i)presidente|a cargo|expuest|presentad|ponente|expos
 COMPARE_ROWS: tuple[tuple[str, frozenset[str]], ...] = tuple(
     (label("compare", key), frozenset({key})) for key in ("problem", "strategies", "results", "expert_recommendations")
 )
+# Sections a "similar" answer quotes besides problem, strategies and results when one holds what matched best.
+ADVICE_SECTIONS = frozenset({*EXPERT_SECTIONS, "lessons"})
 SECTION_OF_INTENT: dict[str, str] = {"what_they_did": "strategies", "how_it_started": "problem", "results": "results"}
 
 
@@ -92,6 +94,27 @@ class _Cited:
         return len(self.sources)
 
 
+def number_by_citation(answer: Answer) -> None:
+    """Renumber the sources in the order the answer first cites them, the sources it does not cite after: a
+    reader meets [1], [2], [3]… in order, and the first sources listed are those the statements stand on (a plan
+    cites the sections it quotes after the retrieved passages it started from)."""
+    cited: list[int] = []
+    for numbers in [s.sources for f in answer.findings for s in f.statements] + [
+        c.sources for row in (answer.comparison.rows if answer.comparison else []) for c in row.cells
+    ]:
+        cited += [n for n in numbers if n not in cited]
+    order = cited + [s.n for s in answer.sources if s.n not in cited]
+    new = {old: i + 1 for i, old in enumerate(order)}
+    if all(old == n for old, n in new.items()):
+        return
+    by_number = {s.n: s for s in answer.sources}
+    answer.sources = [by_number[old].model_copy(update={"n": new[old]}) for old in order if old in by_number]
+    for statement in (s for f in answer.findings for s in f.statements):
+        statement.sources = [new[n] for n in statement.sources if n in new]
+    for cell in (c for row in (answer.comparison.rows if answer.comparison else []) for c in row.cells):
+        cell.sources = [new[n] for n in cell.sources if n in new]
+
+
 class _Statements:
     """Statements of one finding; a near-duplicate of one already there (the same paragraph in another
     document of the practice) adds its source to it instead of repeating it."""
@@ -129,15 +152,18 @@ class Planner:
         k: int = 5,
         followup: bool = False,
         section: str | None = None,
+        may_abstain: bool = True,
     ) -> Answer:
         """`section`: the section type (or `expert`) a follow-up asks about; the conversation's practice is
         `targets[0]`. A practice without that section gets a plain "its sheet has none" (never another
         section quoted instead), and when the passages found say nothing, the practice's own section is quoted.
-        A follow-up's answer names its practice (`followup_practice`) and, for that, not again in its text."""
-        answer = self._plan(question, retrieval, intent, targets, k, followup, section)
+        A follow-up's answer names its practice (`followup_practice`) and, for that, not again in its text.
+        `may_abstain=False` answers whatever the calibration says (eval decides the abstention apart, per fold)."""
+        answer = self._plan(question, retrieval, intent, targets, k, followup, section, may_abstain)
         if followup and targets:
             about = targets[0]
             answer.followup_practice = PracticeRef(practice_id=about.id, title=about.title, label=record_label(about))
+        number_by_citation(answer)
         answer.answer = render_plain(answer)
         return answer
 
@@ -150,11 +176,12 @@ class Planner:
         k: int,
         followup: bool,
         section: str | None,
+        may_abstain: bool = True,
     ) -> Answer:
         calibration = self.composer.calibration
         if followup and section and targets and not has_section(targets[0], section):
             return self._missing_section(question, targets[0], section)
-        if not followup:
+        if not followup and may_abstain:
             reason = abstention_reason(retrieval, calibration)
             if reason:
                 return self.composer.abstain(question, retrieval, reason)
@@ -305,15 +332,23 @@ class Planner:
         return self._answer(question, [self._finding(record, statements)], cited)
 
     def _lookup(self, question: str, record: Record, cited: _Cited) -> Answer | None:
+        """Where the practice is presented (each document's heading: title, offices, page) and, asked «¿quién…?»,
+        the person the text names as presenting it, or that it names none."""
         statements = _Statements()
-        sections = record.sections
-        if not sections:
+        if not record.sections:
             return None
-        first = sections[0]
-        n = cited.cite(record, first, first.text.strip()[:60])
-        source = cited.sources[n - 1]
-        document = source.document_title or source.document
-        statements.add(text("lookup_document", document=document, location=source.location()), n)
+        offices = ", ".join(record.offices) or record.region or ""
+        for heading in record.headings or record.sections[:1]:
+            n = cited.cite(record, heading, heading.text.strip()[:60])
+            source = cited.sources[n - 1]
+            document = source.document_title or source.document
+            if record.headings and offices:
+                line = text("lookup_heading", offices=offices, document=document, location=source.location())
+            else:
+                line = text("lookup_document", document=document, location=source.location())
+            statements.add(line, n)
+        n = statements.statements[0].sources[0]
+        sections = record.sections
         presenters = [(s, i) for s in sections for i in items(s) if _PRESENTER.search(i)]
         presenters.sort(key=lambda c: 0 if _IN_CHARGE.search(c[1]) else 1)
         if presenters and re.search(r"(?i)qui[eé]n", question):
@@ -324,29 +359,62 @@ class Planner:
             line = sentence if named else text("lookup_no_presenter", sentence=_shorten(sentence, 360))
             statements.add(line, cited.cite(record, section, sentence))
         elif re.search(r"(?i)qui[eé]n", question) and (record.offices or record.region):
-            # no sentence says who presented it: say whose practice it is, and that no person is named
-            statements.add(text("lookup_office_only", offices=where_label(record.offices, record.region)), n)
+            # no sentence says who presented it: say whose practice it is (the headings said it), and that no person
+            # is named
+            if record.headings:
+                statements.add(text("lookup_no_person"), n)
+            else:
+                statements.add(text("lookup_office_only", offices=where_label(record.offices, record.region)), n)
         return self._answer(question, [self._finding(record, statements)], cited)
 
     def _similar(self, question: str, retrieval: Retrieval, records: list[Record], cited: _Cited) -> Answer | None:
         if not records:
             return None
         tokens = _tokens(question) | {t for h in retrieval.hits(6) for t in _tokens(h.passage.text[:300])}
-        per_statement = SIMILAR_BUDGET // (3 * len(records))
+        found = {r.record.id: [h.passage for h in r.hits] for r in retrieval.records}
+        # what matched the question best may be advice (the experts', the lessons): said too, after the results
+        advice = {r.id: _advice(r, found.get(r.id, [])) for r in records}
+        per_statement = SIMILAR_BUDGET // sum(3 + (advice[r.id] is not None) for r in records)
         findings: list[Finding] = []
         for record in records:
             statements = _Statements()
             for section_type, wants_figure in (("problem", False), ("strategies", False), ("results", True)):
                 section_label = SECTION_LABELS.get(section_type, section_type)
                 candidates = [(s, i) for s in record.sections if s.type == section_type for i in items(s)]
+                # the best passage retrieval found in this section, when it found one: its items first
+                best = next((p for p in found.get(record.id, []) if p.section == section_type), None)
+                if best is not None:
+                    candidates = [c for c in candidates if c[1][:60] in best.text] or candidates
                 if not candidates:
                     continue
                 section, item = max(candidates, key=lambda c: _score(c[1], tokens, wants_figure))
                 sentence = text("section_line", section=section_label, sentence=_shorten(item, per_statement))
                 statements.add(sentence, cited.cite(record, section, item))
+            if (found_advice := advice[record.id]) is not None:
+                section, passage = found_advice
+                inside = [i for i in items(section) if i[:60] in passage.text]
+                item = max(inside, key=lambda i: _score(i, tokens, False))
+                line = _shorten(item, per_statement)
+                if section.expert:
+                    sentence = text("expert_says", expert=section.expert, sentence=line)
+                else:
+                    sentence = text("section_line", section=SECTION_LABELS.get(section.type), sentence=line)
+                statements.add(sentence, cited.cite(record, section, item))
             findings.append(self._finding(record, statements))
         intro = text("intro_many") if len(findings) > 1 else ""
         return self._answer(question, findings, cited, intro=intro)
+
+
+def _advice(record: Record, found: list[Passage]) -> tuple[Section, Passage] | None:
+    """The best passage retrieval found in the record's advice (`ADVICE_SECTIONS`), with its section, when that
+    passage holds at least one whole item."""
+    for passage in found:
+        if passage.section not in ADVICE_SECTIONS:
+            continue
+        for section in record.all_sections():
+            if section.type == passage.section and any(i[:60] in passage.text for i in items(section)):
+                return section, passage
+    return None
 
 
 def _score(sentence: str, tokens: set[str], wants_figure: bool) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from indexer.text import fold
 # practice («de los chicos de Huaura, ¿cuántos consiguieron trabajo?»); in a problem told at length it is a mention
 FIGURE_OPENING_WORDS = 4
 _CLAUSE_BREAK = re.compile(r"[,;:.?!¿¡()\n]+")
+_ACRONYM_IN_PARENTHESES = re.compile(r"\(([A-ZÁÉÍÓÚÑ]{3,})\)")
 MIN_TITLE_WORDS = 3  # a practice's title written in the question names it (shorter titles are ordinary words)
 
 
@@ -25,6 +27,10 @@ class Catalog:
     offices: dict[str, set[str]] = field(default_factory=dict)  # folded office name → record ids
     regions: dict[str, set[str]] = field(default_factory=dict)  # region → record ids
     titles: dict[str, str] = field(default_factory=dict)  # folded title of a practice → its record id
+    # an invited expert, by two consecutive words of their name («Sofía Meza», «Meza Durán») → the practices they
+    # commented on; their organisation's acronym in their role («(ODENAGED)») → the same
+    expert_names: dict[str, set[str]] = field(default_factory=dict)
+    expert_bodies: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, records: list[Record]) -> Catalog:
@@ -39,6 +45,12 @@ class Catalog:
             title = fold(r.title)
             if len(title.split()) >= MIN_TITLE_WORDS:
                 catalog.titles[title] = r.id
+            for commentary in r.experts:
+                words = fold(commentary.expert).split()
+                for pair in itertools.pairwise(words):
+                    catalog.expert_names.setdefault(" ".join(pair), set()).add(r.id)
+                for acronym in _ACRONYM_IN_PARENTHESES.findall(commentary.role):
+                    catalog.expert_bodies.setdefault(fold(acronym), set()).add(r.id)
         return catalog
 
 
@@ -84,6 +96,13 @@ def read_query(question: str, catalog: Catalog) -> Query:
             office_records.add(rid)
             cue_text = cue_text.replace(f" {title} ", " ")
     cues = {name for name, words in SECTION_CUES.items() if has_cue(cue_text.strip(), words)}
+    # an expert named («según Sofía Meza…», «la especialista de ODENAGED») asks what the experts said; by name, about
+    # the practice they commented on
+    named_experts = [ids for name, ids in catalog.expert_names.items() if f" {name} " in cue_text]
+    if named_experts or any(f" {body} " in cue_text for body in catalog.expert_bodies):
+        cues.add("expert")
+    for ids in named_experts:
+        office_records |= ids
     openings = [" ".join(folded.split()[:FIGURE_OPENING_WORDS])]
     if office_records:
         clauses = (expand_shorthand(fold(c)) for c in _CLAUSE_BREAK.split(question))

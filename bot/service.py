@@ -27,7 +27,7 @@ from bot.followup import asked_section, is_followup
 from bot.intent import read_intent
 from bot.plans import Planner, practice_ids
 from bot.query import Query, read_query
-from bot.retrieve import DenseSignal, Retriever
+from bot.retrieve import DenseSignal, Retrieval, Retriever
 from bot.schemas import Answer, Filters, Intent
 from bot.sources import Source
 from bot.texts import text
@@ -321,9 +321,24 @@ class Assistant:
             # the practice's passages of the section asked (the plans still quote the practice's own sections)
             filters = Filters(region=None, office=None, section=turn.section, practice_id=turn.targets[0].id)
         retrieval = loaded.retriever.search(turn.question, filters, max_records=max(5, k))
+        return self.answer(turn, retrieval, plan, k)
+
+    def answer(
+        self, turn: Turn, retrieval: Retrieval, plan: Intent | None = None, k: int = 5, may_abstain: bool = True
+    ) -> Answer:
+        """The answer of a turn to its retrieval. Eval passes each fold's retrieval with `may_abstain=False`: it
+        decides the abstention under the fold's own calibration and scores the sources users would get."""
+        loaded = self._ensure_current()
         targets = turn.targets if (turn.followup or turn.intent == "compare" or len(turn.targets) == 1) else []
         answer = loaded.planner.compose(
-            turn.question, retrieval, plan, targets, k=k, followup=turn.followup, section=turn.section
+            turn.question,
+            retrieval,
+            plan or turn.intent,
+            targets,
+            k=k,
+            followup=turn.followup,
+            section=turn.section,
+            may_abstain=may_abstain,
         )
         answer.intent = turn.intent
         answer.answer_id = uuid.uuid4().hex

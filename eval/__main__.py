@@ -186,7 +186,6 @@ def _prepared(assistant: Assistant, paths: list[Path]) -> list[Prepared]:
 
 def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> None:
     retriever = assistant.retriever
-    composer = assistant.planner.composer  # the sources an answer cites first, as users get them
     base = retriever.config
     items = _prepared(assistant, paths)
     results = cross_validate(retriever, items, base, k)
@@ -209,9 +208,10 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
         )
         for retrieval, p in zip(fold.retrievals, fold.items, strict=True):
             abstained = abstention_reason(retrieval, fold.calibration) is not None
-            titles = [r.record.title for r in retrieval.records]
-            texts = [s.text for s in composer.sources(retrieval)] if retrieval.records else []
-            outcome = Outcome(titles, texts, "", abstained, 0.0)
+            # the sources the answer lists, in its order, as users get them (the abstention is the fold's)
+            answer = assistant.answer(assistant.read_turn(p.gold.question), retrieval, may_abstain=False)
+            titles = _titles([s.practice for s in answer.sources])
+            outcome = Outcome(titles, [s.text for s in answer.sources], "", abstained, 0.0)
             gold = p.gold if p.gold.answer_any == [] else Gold(**{**asdict(p.gold), "answer_any": []})
             per_source.setdefault(p.source, Scores()).add(gold, outcome)
             per_source.setdefault("all", Scores()).add(gold, outcome)

@@ -26,6 +26,7 @@ SectionType = Literal[
     "expert_recommendations",
     "event",
     "other",
+    "heading",
 ]
 
 SECTION_LABELS: dict[str, str] = labels()["sections"]
@@ -136,6 +137,9 @@ class Record(BaseModel):
     event: str | None = None
     sections: list[Section] = Field(default_factory=list)
     experts: list[ExpertCommentary] = Field(default_factory=list)
+    # Where each document presents the practice: its region, title and offices as the document prints them. Cited
+    # when someone asks who presented it and where; not searched (its words are the title's and the offices').
+    headings: list[Section] = Field(default_factory=list)
 
     @property
     def has_expert_commentary(self) -> bool:

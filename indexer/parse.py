@@ -311,6 +311,7 @@ class PracticeBuilder:
     current: SectionBuilder | None = None
     expert: ExpertBuilder | None = None
     location_kind: str | None = None
+    heading: SectionBuilder = field(default_factory=lambda: SectionBuilder("heading", ""))
 
     def open_section(self, type_: str, heading: str) -> None:
         if self.current and self.current.type == type_ and type_ not in {"expert_key_aspects"}:
@@ -380,7 +381,10 @@ class PracticeBuilder:
             )
         if not self.title or not (sections or experts):
             return None
+        self.heading.heading = self.title
+        heading = self.heading.build(self.document, self.location_kind)
         return Record(
+            headings=[heading] if heading else [],
             id="",
             kind="practice",
             title=self.title,
@@ -551,7 +555,7 @@ def parse_document(doc: SourceDocument) -> list[Record]:
     records = _parse_records(doc, lines, blocks, drop)
     title = _document_title(doc, blocks, records, drop)
     for record in records:
-        for section in record.all_sections():
+        for section in [*record.all_sections(), *record.headings]:
             section.document_title = title
     return records
 
@@ -605,10 +609,12 @@ def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[B
             close_practice()
             part = None
             practice = PracticeBuilder(doc.path, event, location_kind=doc.location_kind, region=region)
+            practice.heading.add(block)
             continue
         if practice is not None and practice.in_header:
             if region:
                 practice.region = region
+                practice.heading.add(block)
             elif marker:
                 practice.open_section(marker, block.text)
             elif (rest := _expert_start(block)) is not None:
@@ -620,10 +626,12 @@ def _parse_records(doc: SourceDocument, lines: list[Line | None], blocks: list[B
                 practice.offices += [
                     o for o in split_offices("\n".join(line.text for line in block.lines)) if o not in practice.offices
                 ]
+                practice.heading.add(block)
             elif not practice.title and len(block.text) < LONG_PARAGRAPH and " | " not in block.text:
                 title, offices = _split_trailing_office(_clean_title(block.text))
                 practice.title = title
                 practice.offices += offices
+                practice.heading.add(block)
             elif len(block.text) >= LONG_PARAGRAPH or block.text.startswith("-"):
                 practice.add(block)
             continue
@@ -793,6 +801,7 @@ def _merge_practices(records: list[Record]) -> list[Record]:
         twin.event = twin.event or record.event
         twin.sections += record.sections
         twin.experts += record.experts
+        twin.headings += record.headings
     for record in merged:
         drop_record_repeats(record)
     return merged

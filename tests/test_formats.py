@@ -101,6 +101,15 @@ def test_pdfs_only(tmp_path: Path, reference: dict):
         pages = [i for i, page in enumerate(pdf.pages, start=1) if "638 dispositivos" in (page.extract_text() or "")]
     assert dispositivos.page in pages
     assert dispositivos.document_title.startswith("Reporte de sistematización del I Intercambio")
+    # each document's heading of a practice (region, title, offices), on the page that prints it
+    ayacucho = next(r for r in records if r.region == "Ayacucho")
+    [heading] = ayacucho.headings
+    assert "UGEL Vilcashuamán" in heading.text and fold("garantizar la continuidad") in fold(heading.text)
+    with pdfplumber.open(ORIGINALS / "pdf" / heading.document) as pdf:
+        printed = pdf.pages[heading.page - 1].extract_text() or "" if heading.page else ""
+    assert "UGEL Vilcashuamán" in printed
+    junin = next(r for r in records if r.region == "Junín")
+    assert len({h.document for h in junin.headings}) == 2  # its sheet and the report
     deck = next(r for r in records if fold(r.title).startswith("mancomunidad educativa"))
     assert [s.type for s in deck.sections] == ["problem", "objectives", "strategies", "results", "lessons"]
 

@@ -13,9 +13,13 @@ from indexer.models import parse_contacts
 
 
 def cites_only_sources(answer: Answer) -> None:
+    """Every statement cites sources the answer lists, numbered in the order the answer first cites them."""
     numbers = {s.n for s in answer.sources}
-    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    order = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    cited = set(order)
     assert cited and cited <= numbers
+    first_seen = list(dict.fromkeys(order))
+    assert first_seen == list(range(1, len(first_seen) + 1))
     for finding in answer.findings:
         for statement in finding.statements:
             assert statement.sources and set(statement.sources) <= numbers
@@ -114,6 +118,48 @@ def test_lookup_says_the_corpus_names_only_the_role(assistant: Assistant) -> Non
     assert "UGEL 07" in answer.findings[0].label
     assert "no nombra" in answer.answer and "Directora de la UGEL" in answer.answer
     assert "líneas" in answer.answer or "página" in answer.answer or "diapositiva" in answer.answer
+
+
+def test_lookup_cites_each_heading_that_presents_the_practice(assistant: Assistant) -> None:
+    """Which offices presented a practice, in which document and where: its headings, every office named."""
+    answer = assistant.ask("¿Qué instancias presentaron la práctica de gestión del riesgo de desastres de Ayacucho?")
+    assert answer.intent == "lookup" and "Ayacucho" in answer.findings[0].label
+    assert answer.sources[0].section == "heading" and "UGEL Vilcashuamán" in answer.sources[0].text
+    assert "UGEL Vilcashuamán" in answer.answer and "Reporte de sistematización" in answer.answer
+    cites_only_sources(answer)
+    named = assistant.ask("como se llamaba completita la practica de Junín del PAT? necesito el nombre exacto")
+    assert named.intent == "lookup"
+    assert [s.section for s in named.sources[:2]] == ["heading", "heading"]  # its sheet and the report
+    assert len({s.document for s in named.sources[:2]}) == 2
+    cites_only_sources(named)
+
+
+def test_an_expert_named_gets_that_experts_commentary(assistant: Assistant) -> None:
+    answer = assistant.ask("Según Sofía Meza Durán, ¿qué le falta a la práctica en su trabajo con las familias?")
+    assert answer.intent == "experts" and "Angaraes" in answer.findings[0].label
+    assert answer.sources[0].section == "expert_opportunities" and "familias y comunidades" in answer.answer
+    by_office = assistant.ask("q dijo la especialista de odenaged sobre lo de riesgo de desastres? q tenian q mejorar")
+    assert by_office.intent == "experts" and "Indira Judhit Alvarez Ascencio" in by_office.answer
+    cites_only_sources(answer)
+
+
+def test_a_similar_answer_adds_the_advice_that_matched_best(assistant: Assistant) -> None:
+    """When what matched the question best is the experts' advice, the answer says it besides problem, strategies
+    and results, citing it."""
+    answer = assistant.ask(
+        "atendemos mas o menos bien a los chicos con discapacidad pero y los q son super pilas, talentosos? "
+        "tb deberian entrar en lo de inclusion no? xq nadie los ve"
+    )
+    assert answer.intent == "similar" and "Callao" in answer.findings[0].label
+    said = [s for s in answer.findings[0].statements if s.text.startswith("Según ")]
+    assert said and any("altas capacidades" in answer.sources[n - 1].text for n in said[0].sources)
+    cites_only_sources(answer)
+
+
+def test_the_exchange_visit_is_told_from_the_exchange(assistant: Assistant) -> None:
+    answer = assistant.ask("¿Dónde fue la pasantía del segundo día del intercambio y qué práctica se visitó?")
+    assert answer.intent == "other" and answer.sources[0].section == "event"
+    assert "Huaura" in answer.answer
 
 
 def test_lookup_without_a_presenter_names_the_office(assistant: Assistant) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.intent import read_intent
 from bot.query import Catalog, read_query
-from indexer.models import Record
+from indexer.models import ExpertCommentary, Record
 
 CATALOG = Catalog(offices={"ugel 07": {"ugel07"}, "dre pasco": {"pasco"}}, regions={"Pasco": {"pasco"}})
 
@@ -27,6 +27,18 @@ CATALOG = Catalog(offices={"ugel 07": {"ugel07"}, "dre pasco": {"pasco"}}, regio
         ("¿Qué UGEL presentó la práctica de lectura?", "lookup"),
         ("¿En qué presentación salen los resultados de Pasco?", "lookup"),
         ("los directores no presentan su plan de trabajo y nadie les hace seguimiento", "similar"),
+        # the practice's exact name is its heading's: where and by whom it is presented
+        ("como se llamaba completita la practica de pasco? necesito el nombre exacto", "lookup"),
+        ("la experta que comentó lo de Pasco, ¿cómo se llama?", "experts"),
+        ("¿Qué comentó el experto sobre la práctica de Pasco?", "experts"),
+        # «te comento…» opens a story (let me tell you), it does not ask what an expert commented
+        (
+            "oye te comento: en la pandemia teníamos chicos que desaparecieron, no tenían celular y nosotros "
+            "desde la UGEL no teníamos cómo llegar, alguna UGEL los ubicó?",
+            "similar",
+        ),
+        # the exchange itself (its visit, its fair) is told from its own parts, not as a similar problem
+        ("¿Dónde fue la pasantía del segundo día del intercambio?", "other"),
         # «la ficha de…» is the whole sheet unless a section of it is asked for
         ("Pásame la ficha de la DRE Pasco", "everything"),
         ("oye quien es el contacto de la ficha de Pasco? necesito su correo", "contact"),
@@ -73,3 +85,28 @@ def test_a_figure_asked_mid_question_about_a_named_practice() -> None:
         "Queremos una alianza con los alcaldes que dure, cuántas veces se reunieron otros y qué aprendieron", CATALOG
     )
     assert problem.wants_figure and not problem.asks_figure  # a problem told at length only mentions it
+
+
+def test_an_expert_named_by_name_or_by_their_office_asks_what_the_experts_said() -> None:
+    """«según Sofía Meza…» names the practice she commented on; «la de ODENAGED» only asks for the experts."""
+    commented = Record(
+        id="angaraes",
+        kind="practice",
+        title="Facilitadores del bienestar emocional",
+        offices=["UGEL Angaraes"],
+        experts=[
+            ExpertCommentary(expert="Sofía Meza Durán", role="Miembro de la Red - CoP", document="r.txt"),
+            ExpertCommentary(
+                expert="Indira Alvarez", role="Especialista de la Oficina (ODENAGED) - MINEDU", document="r.txt"
+            ),
+        ],
+    )
+    catalog = Catalog.from_records([commented])
+    by_name = read_query("Según Meza Durán, ¿qué le falta a la práctica?", catalog)
+    assert by_name.section_cues == {"expert"} and by_name.office_records == {"angaraes"}
+    assert read_intent(by_name) == "experts"
+    by_office = read_query("q dijo la especialista de odenaged sobre lo de riesgo?", catalog)
+    assert by_office.section_cues == {"expert"} and not by_office.office_records
+    # neither the CoP (not an acronym in parentheses) nor MINEDU (outside them) nor one word of a name is an expert
+    for question in ("los de la CoP hicieron algo?", "el minedu nos pide el PAT", "la profesora Meza no vino"):
+        assert "expert" not in read_query(question, catalog).section_cues, question
