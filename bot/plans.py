@@ -68,6 +68,11 @@ def items(section: Section) -> list[str]:
     return [s for s in out if len(s) >= 15]
 
 
+def _holds(text: str, item: str) -> bool:
+    """Whether `text` (a source, a retrieved passage) shows `item` (a sentence or list item of its section)."""
+    return item[:60] in text
+
+
 def _tokens(sentence: str) -> set[str]:
     return set(analyze(sentence))
 
@@ -84,7 +89,7 @@ class _Cited:
 
     def cite(self, record: Record, section: Section, sentence: str) -> int:
         for s in self.sources:
-            if s.practice_id == record.id and s.section == section.type and sentence[:60] in s.text:
+            if s.practice_id == record.id and s.section == section.type and _holds(s.text, sentence):
                 return s.n
         for s in self.sources:
             if s.practice_id == record.id and s.document == section.document and s.lines == section.lines:
@@ -98,21 +103,19 @@ def number_by_citation(answer: Answer) -> None:
     """Renumber the sources in the order the answer first cites them, the sources it does not cite after: a
     reader meets [1], [2], [3]… in order, and the first sources listed are those the statements stand on (a plan
     cites the sections it quotes after the retrieved passages it started from)."""
+    citing: list[Statement | ComparisonCell] = [s for f in answer.findings for s in f.statements]
+    citing += [c for row in (answer.comparison.rows if answer.comparison else []) for c in row.cells]
     cited: list[int] = []
-    for numbers in [s.sources for f in answer.findings for s in f.statements] + [
-        c.sources for row in (answer.comparison.rows if answer.comparison else []) for c in row.cells
-    ]:
-        cited += [n for n in numbers if n not in cited]
+    for part in citing:
+        cited += [n for n in part.sources if n not in cited]
     order = cited + [s.n for s in answer.sources if s.n not in cited]
     new = {old: i + 1 for i, old in enumerate(order)}
     if all(old == n for old, n in new.items()):
         return
     by_number = {s.n: s for s in answer.sources}
     answer.sources = [by_number[old].model_copy(update={"n": new[old]}) for old in order if old in by_number]
-    for statement in (s for f in answer.findings for s in f.statements):
-        statement.sources = [new[n] for n in statement.sources if n in new]
-    for cell in (c for row in (answer.comparison.rows if answer.comparison else []) for c in row.cells):
-        cell.sources = [new[n] for n in cell.sources if n in new]
+    for part in citing:
+        part.sources = [new[n] for n in part.sources if n in new]
 
 
 class _Statements:
@@ -384,15 +387,14 @@ class Planner:
                 # the best passage retrieval found in this section, when it found one: its items first
                 best = next((p for p in found.get(record.id, []) if p.section == section_type), None)
                 if best is not None:
-                    candidates = [c for c in candidates if c[1][:60] in best.text] or candidates
+                    candidates = [c for c in candidates if _holds(best.text, c[1])] or candidates
                 if not candidates:
                     continue
                 section, item = max(candidates, key=lambda c: _score(c[1], tokens, wants_figure))
                 sentence = text("section_line", section=section_label, sentence=_shorten(item, per_statement))
                 statements.add(sentence, cited.cite(record, section, item))
             if (found_advice := advice[record.id]) is not None:
-                section, passage = found_advice
-                inside = [i for i in items(section) if i[:60] in passage.text]
+                section, inside = found_advice
                 item = max(inside, key=lambda i: _score(i, tokens, False))
                 line = _shorten(item, per_statement)
                 if section.expert:
@@ -405,15 +407,16 @@ class Planner:
         return self._answer(question, findings, cited, intro=intro)
 
 
-def _advice(record: Record, found: list[Passage]) -> tuple[Section, Passage] | None:
-    """The best passage retrieval found in the record's advice (`ADVICE_SECTIONS`), with its section, when that
-    passage holds at least one whole item."""
+def _advice(record: Record, found: list[Passage]) -> tuple[Section, list[str]] | None:
+    """The section of the best passage retrieval found in the record's advice (`ADVICE_SECTIONS`) and the items
+    that passage shows (a passage showing none is passed over)."""
     for passage in found:
         if passage.section not in ADVICE_SECTIONS:
             continue
         for section in record.all_sections():
-            if section.type == passage.section and any(i[:60] in passage.text for i in items(section)):
-                return section, passage
+            inside = [i for i in items(section) if _holds(passage.text, i)] if section.type == passage.section else []
+            if inside:
+                return section, inside
     return None
 
 
