@@ -144,11 +144,7 @@ def _settled(retrieval: Retrieval, calibration: Calibration) -> tuple[bool, str 
         return True, "no_contacts"
     if retrieval.lacking_datum == "link":
         return True, "no_link"
-    if (
-        query.asks_figure
-        and not query.english
-        and (retrieval.lacking_datum is not None or retrieval.passage_coverage < calibration.min_figure_coverage)
-    ):
+    if query.asks_figure and not query.english and retrieval.lacking_datum is not None:
         return True, "no_figure"
     if named_known or retrieval.filtered:
         return True, None

@@ -74,7 +74,6 @@ class Retrieval:
     records: list[RecordHits]
     top_cosine: float = 0.0  # primary dense model's best cosine within the best record
     coverage: float = 0.0  # IDF-weighted share of the question's topic terms found in the best record
-    passage_coverage: float = 0.0  # …found together in one passage of the best record
     missing_regions: list[str] = field(default_factory=list)  # named regions without any practice
     named: frozenset[str] = frozenset()  # records the question names (`Retriever.named_records`)
     topics: TopicScores | None = None  # the question against the field's catalog of topics (`bot.topics`)
@@ -149,7 +148,6 @@ class Retriever:
             rows = [np.flatnonzero(~self._apart), np.flatnonzero(self._apart)]
         self._lexical_pools = [(r, LexicalIndex([tokens[i] for i in r])) for r in rows]
         self.lexical = self._lexical_pools[0][1]
-        self._passage_tokens = [set(t) for t in tokens]
         self._record_tokens: dict[str, set[str]] = {}
         self._record_passages: dict[str, list[Passage]] = {}
         for p, passage_tokens in zip(passages, tokens, strict=True):
@@ -301,9 +299,13 @@ class Retriever:
         # not a practice that addresses the question)
         best = next((r for r in records if r.record.kind != "document"), records[0])
         best_passages = [i for i in candidates if self.passages[i].record_id == best.record.id]
-        datum = asked_datum(normalized.text, query.asks_figure, set(fold(" ".join(names)).split()))
+        # a practice's title the question holds whole says which practice, like its office («¿cuántos SAEI
+        # implementó la Estrategia Inclusión Total…?» asks nothing of inclusion)
+        question_words = set(fold(normalized.text).split())
+        titles = [r.record.title for r in records if set(fold(r.record.title).split()) <= question_words]
+        datum = asked_datum(normalized.text, query.asks_figure, set(fold(" ".join(names + titles)).split()))
         best_texts = (p.text for p in self._record_passages.get(best.record.id, []))
-        lacking = datum.kind if datum is not None and lacks_datum(datum, best_texts) else None
+        lacking = datum.kind if datum is not None and lacks_datum(datum, best_texts, self.lexical.idf) else None
         return Retrieval(
             query=query,
             records=records,
@@ -311,7 +313,6 @@ class Retriever:
             top_cosine=max((primary.get(i, 0.0) for i in best_passages), default=0.0),
             top_cosines=self._top_cosines(signals, best_passages),
             coverage=best.coverage,
-            passage_coverage=max((self._coverage(tokens, self._passage_tokens[i]) for i in best_passages), default=0.0),
             missing_regions=missing,
             named=named,
             normalized=normalized,

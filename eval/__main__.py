@@ -190,7 +190,7 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
     items = _prepared(assistant, paths)
     results = cross_validate(retriever, items, base, k)
     print(f"{k}-fold cross-validation over {len(items)} questions ({', '.join(p.name for p in paths)})")
-    columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "core", "min rel", "cov w", "fig cov")
+    columns = ("rrf_k", "per rec", "named", "dense2", "bm25", "core", "min rel", "cov w")
     print(
         f"{'fold':<6}"
         + "".join(f"{c:>9}" for c in columns)
@@ -202,7 +202,7 @@ def report_cross_validation(assistant: Assistant, paths: list[Path], k: int) -> 
         print(
             f"{fold.fold:<6}{c.rrf_k:>9.0f}{c.passages_per_record:>9}{c.named_weight:>9.1f}"
             f"{c.signal_weights.get('dense2', 0):>9.1f}{c.signal_weights.get('bm25', 0):>9.1f}{c.core_weight:>9.1f}"
-            f"{cal.min_relevance:>9.3f}{cal.coverage_weight:>9.2f}{cal.min_figure_coverage:>9.2f}"
+            f"{cal.min_relevance:>9.3f}{cal.coverage_weight:>9.2f}"
             f"{cal.topic_coverage:>10.3f}{cal.topic_terms_weight:>9.2f}{cal.second_weight:>7.1f}"
             f"{cal.max_topic_margin:>9.4f}"
         )

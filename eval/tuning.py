@@ -44,7 +44,6 @@ TOPIC_COVERAGE_PERCENTILES = (10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70
 SECOND_WEIGHT = 2.0
 # Weight of the question's words in the topic check (0: meaning alone), see `Calibration.topic_terms_weight`.
 TOPIC_TERMS_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
-FIGURE_COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6)
 # Refusing a question the corpus answers costs more than answering one it does not (the user can judge a
 # weak answer, not a missing one). Lower costs were measured by an outer cross-validation (eval/README: at 1.5 more
 # near misses are refused for few more false abstentions there) but raise the relevance cut enough to refuse
@@ -163,8 +162,8 @@ def best_calibration(
 def _best_thresholds(
     retrievals: Sequence[Retrieval], items: Sequence[Prepared], fixed: Mapping[str, float]
 ) -> Calibration:
-    """Relevance cut, coverage weight, figure coverage and English cut with the lowest cost, the topic check and
-    the models' mix (`fixed`) as they are; on ties the first in the order (weight, cut, figure, English cut).
+    """Relevance cut, coverage weight and English cut with the lowest cost, the topic check and the models' mix
+    (`fixed`) as they are; on ties the first in the order (weight, cut, English cut).
 
     The relevance cut only decides the questions that reach it, so every cut is scored at once: refused = refused
     with no cut, or the question reaches the cut (refused with an infinite one) and its relevance is below it."""
@@ -173,33 +172,30 @@ def _best_thresholds(
     expected = np.array([p.gold.expect_abstain for p in items])
     best: Calibration | None = None
     best_cost = float("inf")
-    template = Calibration(
-        min_relevance=0, coverage_weight=0, close_relevance=0, min_figure_coverage=0, min_english_cosine=0
-    ).model_copy(update=dict(fixed))
+    template = Calibration(min_relevance=0, coverage_weight=0, close_relevance=0, min_english_cosine=0).model_copy(
+        update=dict(fixed)
+    )
     for weight in COVERAGE_WEIGHTS:
         weighted = template.model_copy(update={"coverage_weight": weight})
         relevances = np.array([relevance(r, weighted) for r in retrievals])
         cuts = np.array(_midpoints(sorted(set(relevances.tolist()))))
         if not len(cuts):
             continue
-        costs = np.empty((len(cuts), len(FIGURE_COVERAGES), len(english_cuts)))
-        for f, figure in enumerate(FIGURE_COVERAGES):
-            for e, english_cut in enumerate(english_cuts):
-                knobs = {"min_figure_coverage": figure, "min_english_cosine": english_cut}
-                never = weighted.model_copy(update={**knobs, "min_relevance": -np.inf})
-                always = weighted.model_copy(update={**knobs, "min_relevance": np.inf})
-                refused = np.array([abstention_reason(r, never) is not None for r in retrievals])
-                reaches = np.array([abstention_reason(r, always) is not None for r in retrievals])  # or refused
-                abstained = refused | (reaches & (relevances[None, :] < cuts[:, None]))
-                costs[:, f, e] = _cost(expected, abstained)
-        c, f, e = (int(i) for i in np.unravel_index(int(np.argmin(costs)), costs.shape))
-        if costs[c, f, e] < best_cost - 1e-9:
-            best_cost = float(costs[c, f, e])
+        costs = np.empty((len(cuts), len(english_cuts)))
+        for e, english_cut in enumerate(english_cuts):
+            never = weighted.model_copy(update={"min_english_cosine": english_cut, "min_relevance": -np.inf})
+            always = weighted.model_copy(update={"min_english_cosine": english_cut, "min_relevance": np.inf})
+            refused = np.array([abstention_reason(r, never) is not None for r in retrievals])
+            reaches = np.array([abstention_reason(r, always) is not None for r in retrievals])  # or refused
+            abstained = refused | (reaches & (relevances[None, :] < cuts[:, None]))
+            costs[:, e] = _cost(expected, abstained)
+        c, e = (int(i) for i in np.unravel_index(int(np.argmin(costs)), costs.shape))
+        if costs[c, e] < best_cost - 1e-9:
+            best_cost = float(costs[c, e])
             best = weighted.model_copy(
                 update={
                     "min_relevance": float(cuts[c]),
                     "close_relevance": float(cuts[c]),
-                    "min_figure_coverage": FIGURE_COVERAGES[f],
                     "min_english_cosine": english_cuts[e],
                 }
             )

@@ -27,8 +27,6 @@ class Calibration(BaseModel):
     coverage_weight: float = Field(ge=0, le=2)
     # Below this (and above min_relevance) no practice addresses exactly the question: show the closest ones.
     close_relevance: float = Field(ge=-1, le=3)
-    # A figure is asked for but no passage of the best record holds this share of the question's terms.
-    min_figure_coverage: float = Field(ge=0, le=1)
     # English questions have no Spanish vocabulary to cover: cosine alone.
     min_english_cosine: float = Field(ge=-1, le=1)
     # Topics of the field's catalog (`indexer.topics`) whose best cosine with the corpus is below this are topics the

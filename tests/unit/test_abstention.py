@@ -16,7 +16,6 @@ CALIBRATION = Calibration(
     min_relevance=0.85,
     coverage_weight=0.1,
     close_relevance=0.88,
-    min_figure_coverage=0.5,
     min_english_cosine=0.8,
     topic_coverage=0.86,
     max_topic_margin=0.03,
@@ -61,7 +60,7 @@ def record(rid: str = "p1", experts: bool = False, contacts: bool = False) -> Re
     return Record(id=rid, kind="practice", title="Práctica", sections=sections, experts=commentary)
 
 
-def retrieval(q: Query, cosine: float, coverage: float = 0.0, passage_coverage: float = 1.0, **kw: object) -> Retrieval:
+def retrieval(q: Query, cosine: float, coverage: float = 0.0, **kw: object) -> Retrieval:
     rec = kw.pop("rec", record())
     assert isinstance(rec, Record)
     # named as the retriever names them: by office (or title), else by region
@@ -73,7 +72,6 @@ def retrieval(q: Query, cosine: float, coverage: float = 0.0, passage_coverage: 
         top_cosine=cosine,
         top_cosines=kw.pop("top_cosines", (cosine,)),  # type: ignore[arg-type]
         coverage=coverage,
-        passage_coverage=passage_coverage,
         **kw,  # type: ignore[arg-type]
     )
 
@@ -111,9 +109,9 @@ def test_a_question_outside_education_management_is_told_so_naming_only_such_top
     assert abstention_reason(dollar, CALIBRATION) == "outside"
     assert uncovered_topics(dollar, CALIBRATION) == [prices, sport]  # PAY (0.90) is passed too, but of the field
     # a figure no practice gives («¿cuánto cuesta…?»): still told it is outside the field, not that a practice lacks it
-    price = retrieval(query(asks_figure=True), 0.86, 0.1, passage_coverage=0.0, topics=scores)
+    price = retrieval(query(asks_figure=True), 0.86, 0.1, lacking_datum="money", topics=scores)
     assert abstention_reason(price, CALIBRATION) == "outside"
-    assert abstention_reason(retrieval(query(asks_figure=True), 0.86, 0.1, passage_coverage=0.0), CALIBRATION) == (
+    assert abstention_reason(retrieval(query(asks_figure=True), 0.86, 0.1, lacking_datum="money"), CALIBRATION) == (
         "no_figure"
     )
     # nearest a topic of the field: a management refusal that names only the field's topics
@@ -226,26 +224,18 @@ def test_contacts_asked_of_a_region_whose_practices_have_none() -> None:
     assert abstention_reason(with_contacts, CALIBRATION) is None
 
 
-def test_a_figure_the_documents_do_not_give() -> None:
-    asked = query(office_records={"p1"}, wants_figure=True, asks_figure=True)
-    missing = retrieval(asked, 0.95, 0.6, passage_coverage=0.3)
-    assert abstention_reason(missing, CALIBRATION) == "no_figure"
-    present = retrieval(asked, 0.95, 0.6, passage_coverage=0.8)
-    assert abstention_reason(present, CALIBRATION) is None
-    # a problem told at length that mentions «cuántos» is not a request for a figure
-    mentioned = retrieval(query(office_records={"p1"}, wants_figure=True), 0.95, 0.6, passage_coverage=0.3)
-    assert abstention_reason(mentioned, CALIBRATION) is None
-
-
 def test_a_datum_the_best_practice_lacks() -> None:
-    """`bot.datum` found the practice names what is counted and never counts it, or has no amount or no link: refused
-    however close the practice is."""
+    """`bot.datum` found the practice names what is counted and never counts it, gives no percentage beside what
+    rose or fell, or has no amount or no link: refused however close the practice is."""
     asked = query(office_records={"p1"}, wants_figure=True, asks_figure=True)
-    uncounted = retrieval(asked, 0.95, 1.0, passage_coverage=1.0, lacking_datum="count")
-    assert abstention_reason(uncounted, CALIBRATION) == "no_figure"
+    for kind in ("count", "share", "money"):
+        assert abstention_reason(retrieval(asked, 0.95, 1.0, lacking_datum=kind), CALIBRATION) == "no_figure"
     no_link = retrieval(query(office_records={"p1"}), 0.95, 1.0, lacking_datum="link")
     assert abstention_reason(no_link, CALIBRATION) == "no_link"
-    assert abstention_reason(retrieval(asked, 0.95, 1.0, passage_coverage=1.0), CALIBRATION) is None
+    assert abstention_reason(retrieval(asked, 0.95, 1.0), CALIBRATION) is None
+    # a problem told at length that mentions «cuántos» is not a request for a figure
+    mentioned = retrieval(query(office_records={"p1"}, wants_figure=True), 0.95, 0.6, lacking_datum="count")
+    assert abstention_reason(mentioned, CALIBRATION) is None
 
 
 def test_english_questions_use_cosine_alone() -> None:
@@ -266,7 +256,6 @@ def test_shipped_calibration_covers_the_default_model() -> None:
     [
         "min_relevance",
         "coverage_weight",
-        "min_figure_coverage",
         "topic_coverage",
         "topic_terms_weight",
         "max_topic_margin",

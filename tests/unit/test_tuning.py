@@ -15,9 +15,7 @@ from eval.tuning import Prepared, abstention_cost
 from indexer.calibration import Calibration
 from indexer.models import Record, Section
 
-BASE = Calibration(
-    min_relevance=0.80, coverage_weight=0.0, close_relevance=0.82, min_figure_coverage=0.0, min_english_cosine=0.8
-)
+BASE = Calibration(min_relevance=0.80, coverage_weight=0.0, close_relevance=0.82, min_english_cosine=0.8)
 LABELS = ["el pago de remuneraciones", "el bienestar socioemocional"]  # the first uncovered, the second covered
 
 
@@ -54,7 +52,7 @@ def case(
         [RecordHits(Record(id="p1", kind="practice", title="Práctica", sections=[section]), 1.0, [])],
         top_cosine=practice[0],
         coverage=coverage,
-        passage_coverage=coverage,
+        lacking_datum="count" if figure and coverage < 0.5 else None,
         topics=scores,
         top_cosines=practice,
     )
@@ -119,11 +117,8 @@ def test_the_thresholds_scored_at_once_are_the_cheapest_of_the_grid() -> None:
     for weight in tuning.COVERAGE_WEIGHTS:
         weighted = template.model_copy(update={"coverage_weight": weight})
         for cut in tuning._midpoints(sorted({relevance(r, weighted) for r in retrievals})):
-            for figure in tuning.FIGURE_COVERAGES:
-                for english_cut in tuning._midpoints(english):
-                    trial = weighted.model_copy(
-                        update={"min_relevance": cut, "min_figure_coverage": figure, "min_english_cosine": english_cut}
-                    )
-                    brute = min(brute, abstention_cost(trial, retrievals, items))
+            for english_cut in tuning._midpoints(english):
+                trial = weighted.model_copy(update={"min_relevance": cut, "min_english_cosine": english_cut})
+                brute = min(brute, abstention_cost(trial, retrievals, items))
     assert abstention_cost(chosen, retrievals, items) == brute
     assert 0 < brute < abstention_cost(template.model_copy(update={"min_relevance": 0.0}), retrievals, items)
