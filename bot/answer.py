@@ -148,14 +148,14 @@ def _settled(retrieval: Retrieval, calibration: Calibration) -> tuple[bool, str 
         return True, "no_figure"
     if named_known or retrieval.filtered:
         return True, None
-    if query.english:
-        return True, None if retrieval.top_cosine >= calibration.min_english_cosine else "nothing"
+    if query.english and retrieval.top_cosine < calibration.min_english_cosine:
+        return True, "nothing"
     return False, None
 
 
 def topic_check_applies(retrieval: Retrieval, calibration: Calibration) -> bool:
-    """Whether the topic check can decide the question: a named practice, a filter, an English question or a
-    missing figure is settled before it."""
+    """Whether the topic check can decide the question: a named practice, a filter, an English question far from
+    every passage or a missing figure is settled before it."""
     return not _settled(retrieval, calibration)[0]
 
 
@@ -177,6 +177,8 @@ def abstention_reason(retrieval: Retrieval, calibration: Calibration) -> str | N
         return "topic"
     if settled:
         return reason
+    if retrieval.query.english:
+        return None  # no Spanish words to cover: the cosine alone (`_settled`)
     if retrieval.coverage >= FULL_COVERAGE:
         return None  # every topic word is in the best practice (a person's full name, a title): it is about it
     return None if relevance(retrieval, calibration) >= calibration.min_relevance else "nothing"

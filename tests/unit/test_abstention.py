@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.answer import abstention_reason, is_close_only, uncovered_topic, uncovered_topics
+from bot.answer import abstention_reason, is_close_only, topic_check_applies, uncovered_topic, uncovered_topics
 from bot.query import Query
 from bot.retrieve import RecordHits, Retrieval
 from bot.topics import TopicScores
@@ -241,6 +241,14 @@ def test_a_datum_the_best_practice_lacks() -> None:
 def test_english_questions_use_cosine_alone() -> None:
     assert abstention_reason(retrieval(query(english=True), 0.79), CALIBRATION) == "nothing"
     assert abstention_reason(retrieval(query(english=True), 0.81), CALIBRATION) is None
+
+
+def test_an_english_question_about_a_topic_the_corpus_lacks_is_refused() -> None:
+    """«How do I reset my email password?»: close enough to a passage by cosine, nearer still a topic no practice
+    covers (the catalog is Spanish, the models multilingual)."""
+    english = retrieval(query(english=True), 0.87, 0.0, topics=ABOUT_PAY)
+    assert topic_check_applies(english, CALIBRATION)
+    assert abstention_reason(english, CALIBRATION) == "topic"
 
 
 def test_shipped_calibration_covers_the_default_model() -> None:
