@@ -128,14 +128,15 @@ def _counted_words(words: list[str], names: Set[str]) -> list[str]:
 def lacks_datum(
     datum: AskedDatum, passage_texts: Iterable[str], weight: Callable[[str], float] = lambda stem: 1.0
 ) -> bool:
-    """Whether a practice (its passages' texts) lacks the datum. A count is lacking only when the practice names
-    what is counted and never beside a number: a practice that never names it may use another word for it
-    («equipos» for «dispositivos»), and the other checks judge that."""
+    """Whether a practice (its passages' texts) lacks the datum; `weight` is a stem's rarity in the corpus (IDF).
+    A count is lacking only when the practice names what is counted and never beside a number in a sentence that
+    holds another of the question's words: a practice that never names it may use another word for it («equipos»
+    for «dispositivos»), and the other checks judge that."""
     texts = list(passage_texts)
     if datum.kind == "share":
         total = sum(weight(s) for s in datum.about) or 1.0
         return not any(
-            _SHARE_IN_TEXT.search(s) and _shared_weight(s, datum.about, weight) >= SHARE_ABOUT * total
+            _SHARE_IN_TEXT.search(s) and _shared(s, datum.about, weight) >= SHARE_ABOUT * total
             for s in _sentences(texts)
         )
     if datum.kind == "money":
@@ -162,13 +163,10 @@ def _sentences(texts: Iterable[str]) -> Iterable[str]:
         yield from (s for s in _SENTENCE.split(fold_keeping_punctuation(text)) if s.strip())
 
 
-def _shared(sentence: str, stems: frozenset[str]) -> int:
-    """How many of the question's `stems` a sentence holds; stems of `SAME_WORD_PREFIX` letters or more match when
-    one opens the other («capacit»: «capacitaron», «capac»: «capacidades»; not «formal» and «formacion»)."""
-    return round(_shared_weight(sentence, stems, lambda stem: 1.0))
-
-
-def _shared_weight(sentence: str, stems: frozenset[str], weight: Callable[[str], float]) -> float:
+def _shared(sentence: str, stems: frozenset[str], weight: Callable[[str], float] = lambda stem: 1.0) -> float:
+    """How much of the question's `stems` a sentence holds (each stem counting its `weight`); stems of
+    `SAME_WORD_PREFIX` letters or more match when one opens the other («capacit»: «capacitaron», «capac»:
+    «capacidades»; not «formal» and «formacion»)."""
     held = {stem(w) for w in fold(sentence).split()}
     return sum(weight(s) for s in stems if s in held or any(_same(s, h) for h in held))
 
