@@ -46,9 +46,8 @@ _LINK_QUESTION = re.compile(
 _LINK_IN_TEXT = re.compile(r"https?://|\bwww\.|(?<![@\w.-])[\w-]+(?:\.(?:gob|edu|com|org))?\.(?:pe|com|org|net)\b")
 # «¿en cuánto subieron…?», «¿cuánto mejoraron…?», «¿qué porcentaje…?»: a change or a share
 _CHANGE = r"(?:sub|baj|mejor|aument|reduj|reduc|disminu|increment|crec|cay|avanz|cambi)\w*"
-_SHARE_QUESTION = re.compile(
-    rf"\bporcentajes?\b|\bpor ciento\b|%|\bcuant[oa]\b(?:\s+\w+){{0,2}}?\s+{_CHANGE}|\bhow much did\b|\bpercentage\b"
-)
+# (Spanish only: an English question is never refused for a figure, see `bot.answer._settled`)
+_SHARE_QUESTION = re.compile(rf"\bporcentajes?\b|\bpor ciento\b|%|\bcuant[oa]\b(?:\s+\w+){{0,2}}?\s+{_CHANGE}")
 _CHANGE_WORD = re.compile(_CHANGE)
 _SHARE_IN_TEXT = re.compile(r"\d\s*%|\bpor ciento\b|\bporcentual|\bde \d[\d.,]*\s+a \d|\bpercent")
 # a question's word and a sentence's are the same when one's stem, this long or longer, opens the other's
